@@ -1,0 +1,11 @@
+// Each sub-command registers itself on the CLI11 app; main() only wires them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace claimgate::cli {
+
+// `claimgate token sign|inspect|verify` (token_command.cc).
+void addTokenCommands(CLI::App& app);
+
+}  // namespace claimgate::cli
