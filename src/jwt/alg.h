@@ -1,6 +1,7 @@
 // JWS algorithms (RFC 7518 §3, RFC 8037, RFC 8812) as an enum, resolved once at parse time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -15,12 +16,24 @@ enum class Alg : uint8_t {
   kHS256, kHS384, kHS512,
 };
 
-// "RS256" -> kRS256; nullopt for anything else, `none` included.
+inline constexpr Alg kAllAlgs[] = {
+    Alg::kRS256, Alg::kRS384, Alg::kRS512, Alg::kPS256, Alg::kPS384,  Alg::kPS512, Alg::kES256,
+    Alg::kES384, Alg::kES512, Alg::kES256K, Alg::kEdDSA, Alg::kHS256, Alg::kHS384, Alg::kHS512,
+};
+
+// "RS256" -> kRS256 (case-sensitive); nullopt for anything else, `none` included.
 std::optional<Alg> algFromName(std::string_view name);
 std::string_view algName(Alg alg);
 
 // The key type an algorithm needs (a key of another kty never verifies it).
 enum class KeyType : uint8_t { kRsa, kEc, kOkp, kOct };
 KeyType keyTypeFor(Alg alg);
+
+// Digest length in bytes of the algorithm's hash (SHA-256/384/512); 0 for EdDSA.
+size_t hashSizeFor(Alg alg);
+
+// The OpenSSL curve NID an ES* algorithm requires (RFC 7518 §3.4, RFC 8812 §3.2); nullopt
+// for non-EC algorithms.
+std::optional<int> ecCurveNidFor(Alg alg);
 
 }  // namespace claimgate::jwt

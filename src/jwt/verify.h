@@ -13,9 +13,10 @@
 
 namespace claimgate::jwt {
 
-// One primitive verification: `sig` over `data` with `key` for `alg` (RS/PS with salt = hash
-// length, ES raw r||s of exact length, EdDSA, HS constant-time full-length). False when the key
-// type does not fit the algorithm. The Wycheproof conformance test calls this directly.
+// One primitive verification: `sig` (raw bytes) over `data` with `key` for `alg` (RS/PS with
+// salt = hash length, ES raw r||s of exact length with r,s in [1,n-1], EdDSA of exact length,
+// HS full-length constant-time with a key >= the hash length). False when the key type, curve or
+// the key's own alg does not fit `alg`. The Wycheproof conformance test calls this directly.
 bool verifySignature(Alg alg, const Jwk& key, std::string_view data, std::string_view sig);
 
 // Key selection as Envoy (skip a key when both kids are present and differ, or when the key has
