@@ -1,0 +1,676 @@
+// The session coroutine of a downstream connection, written once against AnyStream (plain or
+// TLS, client or upstream side), so Beast's HTTP algorithms are instantiated for one stream type.
+//
+// One straight loop per connection: read head (bounded, deadline) → RequestHandler::handle() →
+// local reply, or forward (pooled upstream connection; request then response relayed through
+// fixed buffers as in Beast's relay() example) → keep-alive. Every co_await uses
+// redirect_error: the request path never throws; one catch sits at the session boundary.
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/headers.h"
+#include "http/local_reply.h"
+#include "net/any_stream.h"
+#include "net/worker.h"
+
+namespace claimgate::net::detail {
+namespace {
+
+namespace bh = beast::http;
+using asio::redirect_error;
+using asio::use_awaitable;
+using std::chrono::milliseconds;
+
+// Fields of parsed messages live in the connection's Arena: Beast allocates every field node
+// separately, and with the arena that costs no malloc per request once the connection is warm.
+// Deallocation is a no-op; parsers are destroyed before the arena is reset.
+template <class T>
+struct ArenaAllocator {
+  using value_type = T;
+  http::Arena* arena;
+  explicit ArenaAllocator(http::Arena& a) : arena(&a) {}
+  template <class U>
+  ArenaAllocator(const ArenaAllocator<U>& o) : arena(o.arena) {}  // NOLINT: rebind
+  T* allocate(std::size_t n) { return static_cast<T*>(arena->allocate(n * sizeof(T), alignof(T))); }
+  void deallocate(T*, std::size_t) noexcept {}
+  template <class U>
+  bool operator==(const ArenaAllocator<U>& o) const { return arena == o.arena; }
+  template <class U>
+  bool operator!=(const ArenaAllocator<U>& o) const { return arena != o.arena; }
+};
+using FieldsAlloc = ArenaAllocator<char>;
+using Fields = bh::basic_fields<FieldsAlloc>;
+using RequestParser = bh::request_parser<bh::buffer_body, FieldsAlloc>;
+using ResponseParser = bh::response_parser<bh::buffer_body, FieldsAlloc>;
+
+inline std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+inline beast::string_view bsv(std::string_view s) { return {s.data(), s.size()}; }
+
+inline beast::tcp_stream& lowest(AnyStream& s) { return s.lowest(); }
+
+inline void setDeadline(beast::tcp_stream& s, milliseconds t) {
+  if (t.count() > 0) {
+    s.expires_after(t);
+  } else {
+    s.expires_never();
+  }
+}
+
+// Per downstream connection; parsers, buffers and the arena are reused for every request.
+struct Conn {
+  Conn(Worker& w, const ListenerState& l, bool tls)
+      : w(w),
+        listener(l),
+        limits(w.core.config.limits),
+        tls(tls),
+        // The head limit trips first (431); the extra room is for pipelined bytes behind it.
+        buffer(w.core.config.limits.max_request_head + 16 * 1024),
+        arena(16 * 1024),
+        body_buf(std::make_unique<char[]>(w.core.config.limits.body_buffer)) {
+    headers.reserve(32);
+    out.reserve(512);
+  }
+
+  Worker& w;
+  const ListenerState& listener;
+  const Limits& limits;
+  bool tls;
+  SessionNode node;
+  std::string remote_addr;
+  beast::flat_buffer buffer;
+  http::Arena arena;  // before the parsers: it must outlive them
+  std::optional<RequestParser> req;
+  std::optional<ResponseParser> res;
+  std::vector<http::HeaderView> headers;
+  std::string out;                      // local replies
+  std::unique_ptr<char[]> body_buf;     // relay buffer, both directions (one at a time)
+  // Closing while the client may still be sending (an error reply, an unread body): close
+  // lingering, so unread input does not turn into a RST that destroys our last response.
+  bool linger = false;
+};
+
+// What the session remembers about the current request beyond the parser.
+struct RequestInfo {
+  bool head = false;        // HEAD: response has no body
+  bool http10 = false;      // client spoke HTTP/1.0
+  bool keep_alive = false;  // client wants the connection kept (before we strip Connection)
+  bool expect_continue = false;
+  bool idempotent = false;  // GET/HEAD/OPTIONS/TRACE: replayable on a stale pooled connection
+};
+
+struct Outcome {
+  int status = 0;
+  bool close = false;  // close the client connection after this request
+  std::string_view upstream;
+};
+
+inline bool isParseError(const beast::error_code& ec) {
+  static const auto& cat = bh::make_error_code(bh::error::bad_method).category();
+  return ec.category() == cat && ec != bh::error::end_of_stream &&
+         ec != bh::error::partial_message && ec != bh::error::need_buffer;
+}
+
+asio::awaitable<bool> writeLocal(AnyStream& s, Conn& c, const http::LocalReply& r,
+                                 const RequestInfo& ri, bool close) {
+  c.out.clear();
+  http::ReplyFraming f;
+  f.head_request = ri.head;
+  f.close = close;
+  f.http10 = ri.http10;
+  f.keep_alive_10 = ri.http10 && !close;
+  f.date = c.w.httpDate();
+  f.server = c.w.core.config.server_name;
+  http::appendLocalReply(c.out, r, f);
+  beast::error_code ec;
+  setDeadline(lowest(s), c.limits.idle_timeout);
+  co_await asio::async_write(s, asio::buffer(c.out), redirect_error(use_awaitable, ec));
+  co_return !ec;
+}
+
+enum class RelayError { kNone, kInput, kOutput };
+
+// Streams one message from `in` to `out` through `buf` (Beast's relay(): the parser fills the
+// buffer_body, the serializer drains it). The header is written together with the first body
+// bytes when they are already buffered, so a small message costs one write.
+template <bool isRequest>
+asio::awaitable<RelayError> relay(AnyStream& in, beast::flat_buffer& in_buf,
+                                  bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
+                                  bh::serializer<isRequest, bh::buffer_body, Fields>& sr, AnyStream& out,
+                                  char* buf, std::size_t n, milliseconds in_timeout,
+                                  milliseconds out_timeout, beast::error_code& ec) {
+  for (;;) {
+    auto& body = p.get().body();
+    if (p.is_done()) {
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    } else if (!sr.is_header_done() && in_buf.size() == 0) {
+      setDeadline(lowest(out), out_timeout);
+      co_await bh::async_write_header(out, sr, redirect_error(use_awaitable, ec));
+      if (ec) co_return RelayError::kOutput;
+      continue;
+    } else {
+      body.data = buf;
+      body.size = n;
+      setDeadline(lowest(in), in_timeout);
+      co_await bh::async_read(in, in_buf, p, redirect_error(use_awaitable, ec));
+      if (ec == bh::error::need_buffer) ec = {};
+      if (ec) co_return RelayError::kInput;
+      body.size = n - body.size;
+      body.data = buf;
+      body.more = !p.is_done();
+    }
+    setDeadline(lowest(out), out_timeout);
+    co_await bh::async_write(out, sr, redirect_error(use_awaitable, ec));
+    if (ec == bh::error::need_buffer) ec = {};
+    if (ec) co_return RelayError::kOutput;
+    if (sr.is_done() || (p.is_done() && !body.more)) co_return RelayError::kNone;
+  }
+}
+
+// Rewrites the parsed request head in place for the upstream (RFC 9110 §7.6: hop-by-hop fields
+// and the fields Connection names are dropped; x-forwarded-for gets the client appended,
+// x-forwarded-proto is set; Host and target as the plan says; body re-framed).
+inline constexpr std::string_view kXff = "x-forwarded-for";
+inline constexpr std::string_view kXfp = "x-forwarded-proto";
+
+inline void prepareUpstreamRequest(Conn& c, const http::ForwardPlan& plan, const RequestInfo& ri) {
+  auto& m = c.req->get();
+  http::ConnectionOptions options;
+  std::string_view xff;
+  for (const auto& f : m) {
+    if (f.name() == bh::field::connection) {
+      options.add(c.arena.copy(sv(f.value())));  // copied: the field is erased below
+    } else if (f.name() == bh::field::unknown && http::iequals(sv(f.name_string()), kXff)) {
+      std::string_view v = sv(f.value());
+      xff = xff.empty() ? c.arena.copy(v) : c.arena.concat({xff, ", ", v});
+    }
+  }
+  for (auto it = m.begin(); it != m.end();) {
+    bh::field name = it->name();
+    std::string_view name_string = sv(it->name_string());
+    bool drop = (name == bh::field::unknown &&
+                 (http::iequals(name_string, kXff) || http::iequals(name_string, kXfp))) ||
+                (ri.expect_continue && name == bh::field::expect) ||
+                http::shouldDropField(name_string, options, plan.remove_headers);
+    it = drop ? m.erase(it) : std::next(it);
+  }
+  if (!plan.target.empty()) m.target(bsv(plan.target));
+  if (!plan.host.empty()) m.set(bh::field::host, bsv(plan.host));
+  for (const http::HeaderView& h : plan.add_headers) m.insert(bsv(h.name), bsv(h.value));
+  std::string_view client = c.remote_addr;
+  m.insert(bsv(kXff), bsv(xff.empty() ? client : c.arena.concat({xff, ", ", client})));
+  m.insert(bsv(kXfp), c.tls ? "https" : "http");
+  if (c.req->chunked()) m.chunked(true);  // Transfer-Encoding was dropped above: re-frame
+  m.version(11);
+}
+
+enum class ExchangeResult {
+  kDone,           // response relayed (o.close says what to do with the client)
+  kDoneReusable,   // same, and the upstream connection can go back to the pool
+  kClientGone,     // the client failed mid-request: close everything
+  kStaleUpstream,  // reused connection failed before any response byte (retry if replayable)
+  kUpstreamReset,  // 503: upstream failed before the response head
+  kUpstreamTimeout,  // 504
+  kAborted,        // failed after the response head was sent: close the client
+};
+
+asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, UpstreamConn& uc, Conn& c,
+                                         const http::ForwardPlan& plan, const RequestInfo& ri,
+                                         Outcome& o) {
+  beast::error_code ec;
+  auto& m = c.req->get();
+  const milliseconds idle = c.limits.idle_timeout;
+  char* buf = c.body_buf.get();
+  const std::size_t n = c.limits.body_buffer;
+
+  // 1. Request: head, then the body streamed from the client.
+  {
+    bh::request_serializer<bh::buffer_body, Fields> sr{m};
+    RelayError e = co_await relay(client, c.buffer, *c.req, sr, up, buf, n, idle, idle, ec);
+    if (e == RelayError::kInput) co_return ExchangeResult::kClientGone;
+    if (e == RelayError::kOutput) {
+      co_return uc.reused ? ExchangeResult::kStaleUpstream : ExchangeResult::kUpstreamReset;
+    }
+  }
+
+  // 2. Response head, within the route timeout (Envoy starts it once the request is sent).
+  setDeadline(lowest(up), plan.timeout);
+  for (;;) {
+    c.res.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldsAlloc(c.arena)));
+    c.res->header_limit(static_cast<std::uint32_t>(c.limits.max_response_head));
+    c.res->body_limit(boost::none);
+    if (ri.head) c.res->skip(true);
+    co_await bh::async_read_header(up, uc.buffer, *c.res, redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (ec == beast::error::timeout) co_return ExchangeResult::kUpstreamTimeout;
+      bool nothing = !c.res->got_some();
+      co_return (uc.reused && nothing) ? ExchangeResult::kStaleUpstream
+                                       : ExchangeResult::kUpstreamReset;
+    }
+    int status = c.res->get().result_int();
+    if (status >= 200) break;
+    // 1xx interim responses (RFC 9110 §15.2): we sent no Expect and no Upgrade upstream, so
+    // a 100 is not for the client; 101 would switch to a protocol we did not offer.
+    if (status == 101) co_return ExchangeResult::kUpstreamReset;
+  }
+
+  // 3. Response head rewritten for the client, then the body streamed.
+  auto& r = c.res->get();
+  const int status = r.result_int();
+  o.status = status;
+  const bool upstream_reusable = c.res->keep_alive();  // before Connection is stripped
+  const bool no_body = ri.head || status == 204 || status == 304;
+  bool close = !ri.keep_alive || c.w.draining;
+  http::ConnectionOptions options;
+  for (const auto& f : r) {
+    if (f.name() == bh::field::connection) options.add(c.arena.copy(sv(f.value())));
+  }
+  for (auto it = r.begin(); it != r.end();) {
+    it = http::shouldDropField(sv(it->name_string()), options, {}) ? r.erase(it) : std::next(it);
+  }
+  if (!no_body && (c.res->chunked() || c.res->need_eof())) {
+    // Unknown length: chunked for HTTP/1.1 clients; an HTTP/1.0 client reads until we close.
+    if (ri.http10) {
+      close = true;
+    } else {
+      r.chunked(true);
+    }
+  }
+  r.version(ri.http10 ? 10 : 11);
+  if (close) {
+    r.set(bh::field::connection, "close");
+  } else if (ri.http10) {
+    r.set(bh::field::connection, "keep-alive");
+  }
+  o.close = close;
+  {
+    bh::response_serializer<bh::buffer_body, Fields> sr{r};
+    RelayError e = co_await relay(up, uc.buffer, *c.res, sr, client, buf, n, idle, idle, ec);
+    if (e != RelayError::kNone) {
+      o.close = true;
+      co_return e == RelayError::kInput ? ExchangeResult::kAborted : ExchangeResult::kClientGone;
+    }
+  }
+  if (upstream_reusable && c.res->is_done() && c.req->is_done() && !c.w.draining) {
+    co_return ExchangeResult::kDoneReusable;
+  }
+  co_return ExchangeResult::kDone;
+}
+
+// Forwards the current request as `plan` says; writes the 5xx itself when the upstream fails.
+asio::awaitable<Outcome> forward(AnyStream& client, Conn& c, const http::ForwardPlan& plan,
+                                 const RequestInfo& ri) {
+  Outcome o;
+  const http::UpstreamTarget& t = *plan.upstream;
+  o.upstream = t.key;
+  prepareUpstreamRequest(c, plan, ri);
+  const bool replayable = ri.idempotent && c.req->is_done();
+  bool sent_continue = false;
+  for (int attempt = 0;; ++attempt) {
+    auto now = SteadyClock::now();
+    std::unique_ptr<UpstreamConn> uc = c.w.pool.take(t.key, now, c.limits.upstream_idle_timeout);
+    if (!uc) {
+      ConnectError err;
+      uc = co_await connectUpstream(c.w, t, err);
+      if (!uc) {
+        c.w.ctx.stats().inc("claimgate_upstream_connect_failures_total");
+        http::LocalReply r = err == ConnectError::kResolve ? http::LocalReply::noHealthyUpstream()
+                                                           : http::LocalReply::upstreamConnectFailure();
+        o.status = r.status;
+        o.close = !ri.keep_alive || c.w.draining || !c.req->is_done();
+        if (!co_await writeLocal(client, c, r, ri, o.close)) o.close = true;
+        co_return o;
+      }
+      c.w.ctx.stats().inc("claimgate_upstream_connections_total");
+    }
+    if (ri.expect_continue && !sent_continue && !c.req->is_done()) {
+      // RFC 9110 §10.1.1: we answer the expectation ourselves once we know where the body goes.
+      static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+      beast::error_code ec;
+      setDeadline(lowest(client), c.limits.idle_timeout);
+      co_await asio::async_write(client, asio::buffer(k100.data(), k100.size()),
+                                 redirect_error(use_awaitable, ec));
+      if (ec) {
+        o.close = true;
+        co_return o;
+      }
+      sent_continue = true;
+    }
+    ExchangeResult x = co_await exchange(client, *uc->stream, *uc, c, plan, ri, o);
+    if (x == ExchangeResult::kStaleUpstream && replayable && attempt == 0) {
+      c.w.ctx.stats().inc("claimgate_upstream_retries_total");
+      continue;  // the upstream closed the pooled connection: try a fresh one
+    }
+    switch (x) {
+      case ExchangeResult::kDoneReusable:
+        c.w.pool.put(std::move(uc), SteadyClock::now(), c.limits.max_idle_per_upstream);
+        co_return o;
+      case ExchangeResult::kDone:
+        co_return o;
+      case ExchangeResult::kClientGone:
+      case ExchangeResult::kAborted:
+        o.close = true;
+        if (o.status == 0) o.status = 499;  // nginx's "client closed request", for the log
+        co_return o;
+      case ExchangeResult::kStaleUpstream:
+      case ExchangeResult::kUpstreamReset:
+      case ExchangeResult::kUpstreamTimeout: {
+        http::LocalReply r = x == ExchangeResult::kUpstreamTimeout ? http::LocalReply::upstreamTimeout()
+                                                                   : http::LocalReply::upstreamReset();
+        o.status = r.status;
+        o.close = !ri.keep_alive || c.w.draining || !c.req->is_done();
+        if (!co_await writeLocal(client, c, r, ri, o.close)) o.close = true;
+        co_return o;
+      }
+    }
+  }
+}
+
+// Reads and discards the rest of a request body we answered without forwarding, up to
+// limits.max_drain_body; false if it is longer (the caller closes the connection instead).
+asio::awaitable<bool> drainBody(AnyStream& s, Conn& c) {
+  std::size_t total = 0;
+  beast::error_code ec;
+  while (!c.req->is_done()) {
+    auto& body = c.req->get().body();
+    body.data = c.body_buf.get();
+    body.size = c.limits.body_buffer;
+    setDeadline(lowest(s), c.limits.idle_timeout);
+    co_await bh::async_read(s, c.buffer, *c.req, redirect_error(use_awaitable, ec));
+    if (ec == bh::error::need_buffer) ec = {};
+    if (ec) co_return false;
+    total += c.limits.body_buffer - body.size;
+    if (total > c.limits.max_drain_body) co_return false;
+  }
+  co_return true;
+}
+
+// The host part of a Host value (no port): "example.com:8080" → "example.com", "[::1]:80" → "[::1]".
+inline std::string_view hostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto end = host.find(']');
+    return end == std::string_view::npos ? host : host.substr(0, end + 1);
+  }
+  auto colon = host.rfind(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+// Validates what Beast leaves to us (RFC 9112 §6.1, §6.3, §3.2). 0 = fine, else the status to
+// answer before closing.
+inline int checkFraming(RequestParser& p, std::size_t& host_count) {
+  auto& m = p.get();
+  std::size_t te_tokens = 0;
+  bool has_te = false;
+  host_count = 0;
+  for (const auto& f : m) {
+    if (f.name() == bh::field::transfer_encoding) {
+      has_te = true;
+      std::string_view v = sv(f.value());
+      while (!v.empty()) {
+        auto comma = v.find(',');
+        if (!http::trimOws(v.substr(0, comma)).empty()) ++te_tokens;
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+      }
+    } else if (f.name() == bh::field::host) {
+      ++host_count;
+    }
+  }
+  if (has_te) {
+    // TE in HTTP/1.0, or chunked not final: the length cannot be determined (smuggling risk).
+    if (m.version() < 11 || !p.chunked()) return 400;
+    if (te_tokens != 1) return 501;  // codings other than chunked are not implemented
+  }
+  if (host_count > 1 || (host_count == 0 && m.version() >= 11)) return 400;
+  return 0;
+}
+
+inline void logAndCount(Conn& c, const http::LogFields& log, std::string_view method,
+                 std::string_view authority, std::string_view path, const Outcome& o,
+                 std::chrono::system_clock::time_point when, SteadyClock::time_point started) {
+  char code[8];
+  auto r = std::to_chars(code, code + sizeof code, o.status);
+  c.w.ctx.stats().inc("claimgate_requests_total",
+                      {{"route", log.route}, {"decision", log.decision},
+                       {"code", std::string_view(code, static_cast<std::size_t>(r.ptr - code))}});
+  if (AccessLog* al = c.w.core.access_log.get()) {
+    AccessLogEntry e;
+    e.time = when;
+    e.method = method;
+    e.authority = authority;
+    e.path = path;
+    e.route = log.route;
+    e.policy = log.policy;
+    e.provider = log.provider;
+    e.decision = log.decision;
+    e.reason = log.reason;
+    e.status = o.status;
+    e.upstream = o.upstream;
+    e.duration = SteadyClock::now() - started;
+    al->write(c.w.log_formatter.format(e));
+  }
+}
+
+// The request loop of one connection.
+asio::awaitable<void> serve(AnyStream& s, Conn& c) {
+  const Limits& lim = c.limits;
+  bool first = true;
+  for (;;) {
+    c.res.reset();  // parsers first: their fields live in the arena
+    c.req.reset();
+    c.arena.reset();
+    c.req.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldsAlloc(c.arena)));
+    c.req->header_limit(static_cast<std::uint32_t>(lim.max_request_head));
+    c.req->body_limit(boost::none);  // streamed through; the upstream applies its own limit
+    beast::error_code ec;
+    if (!first && c.buffer.size() == 0) {
+      // Idle keep-alive: wait for the first byte of the next request with the idle timeout;
+      // the head deadline starts with it.
+      if (c.w.draining) co_return;
+      c.node.idle = true;
+      setDeadline(lowest(s), lim.idle_timeout);
+      std::size_t got = co_await s.async_read_some(c.buffer.prepare(4096),
+                                                   redirect_error(use_awaitable, ec));
+      c.node.idle = false;
+      if (ec) co_return;
+      c.buffer.commit(got);
+    }
+    first = false;
+    RequestInfo ri;
+    setDeadline(lowest(s), lim.header_timeout);
+    co_await bh::async_read_header(s, c.buffer, *c.req, redirect_error(use_awaitable, ec));
+    if (ec) {
+      // The client's version is unknown (maybe unparsed): answer as HTTP/1.1 and close.
+      if (ec == bh::error::header_limit || ec == bh::error::buffer_overflow) {
+        c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "head_too_large"}});
+        c.linger = true;
+        co_await writeLocal(s, c, http::LocalReply::protocolError(431), ri, true);
+      } else if (isParseError(ec)) {
+        c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "bad_request"}});
+        c.linger = true;
+        co_await writeLocal(s, c, http::LocalReply::protocolError(400), ri, true);
+      } else if (ec == beast::error::timeout && c.req->got_some()) {
+        c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "head_timeout"}});
+      }
+      co_return;  // end of stream, reset, timeout
+    }
+    auto& m = c.req->get();
+    ri.http10 = m.version() < 11;
+    ri.keep_alive = c.req->keep_alive();
+    ri.head = m.method() == bh::verb::head;
+    ri.idempotent = ri.head || m.method() == bh::verb::get || m.method() == bh::verb::options ||
+                    m.method() == bh::verb::trace;
+    std::size_t host_count = 0;
+    if (int bad = checkFraming(*c.req, host_count); bad != 0) {
+      c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "bad_framing"}});
+      c.linger = true;
+      co_await writeLocal(s, c, http::LocalReply::protocolError(bad), ri, true);
+      co_return;
+    }
+    if (auto it = m.find(bh::field::expect); it != m.end()) {
+      ri.expect_continue = http::iequals(sv(it->value()), "100-continue");
+    }
+
+    const auto when = std::chrono::system_clock::now();
+    const auto started = SteadyClock::now();
+    c.headers.clear();
+    std::string_view host;
+    for (const auto& f : m) {
+      c.headers.push_back({sv(f.name_string()), sv(f.value())});
+      if (f.name() == bh::field::host) host = sv(f.value());
+    }
+    http::RequestHead head;
+    head.method = sv(m.method_string());
+    head.target = sv(m.target());
+    head.host = host;
+    head.tls = c.tls;
+    head.remote_addr = c.remote_addr;
+    head.listener_port = c.listener.port;
+    head.headers = c.headers;
+
+    // The log needs the request as sent; forwarding rewrites the head in place.
+    std::string_view log_method, log_authority, log_path;
+    if (c.w.core.access_log) {
+      log_method = c.arena.copy(head.method);
+      log_authority = c.arena.copy(head.host);
+      log_path = c.arena.copy(head.target);
+    }
+
+    std::shared_ptr<HandlerHolder> holder;  // keeps what the decision points to alive
+    http::Decision d;
+    if (c.listener.https_redirect && !c.tls) {
+      // RFC 9110 §15.4.2; the port is dropped, as Envoy's https_redirect does.
+      std::string_view location = c.arena.concat({"https://", hostWithoutPort(host), head.target});
+      d = http::Decision::reply(http::LocalReply::text(301, {}).withHeader("location", location),
+                                {.decision = "https_redirect"});
+    } else {
+      holder = c.w.currentHandler();
+      if (holder && holder->handler) {
+        d = holder->handler->handle(head, c.w.ctx, c.arena);
+      } else {
+        d = http::Decision::reply(http::LocalReply::noRoute(), {.decision = "no_handler"});
+      }
+    }
+
+    Outcome o;
+    if (const auto* reply = std::get_if<http::LocalReply>(&d.action)) {
+      bool pending = !c.req->is_done();
+      // A body we have not asked for (Expect) or that is long is not read: close instead.
+      bool close = !ri.keep_alive || c.w.draining || (pending && ri.expect_continue);
+      if (pending && !close) {
+        auto len = c.req->content_length();
+        if (len && *len > lim.max_drain_body) close = true;
+      }
+      o.status = reply->status;
+      o.close = close;
+      bool ok = co_await writeLocal(s, c, *reply, ri, close);
+      if (ok && !close && pending) ok = co_await drainBody(s, c);
+      if (!ok) o.close = true;
+    } else if (const auto& plan = std::get<http::ForwardPlan>(d.action); plan.upstream) {
+      o = co_await forward(s, c, plan, ri);
+    } else {
+      // A handler bug (no upstream): refuse rather than crash; Envoy's text for no endpoints.
+      o.status = 503;
+      o.close = !ri.keep_alive || c.w.draining || !c.req->is_done();
+      if (!co_await writeLocal(s, c, http::LocalReply::noHealthyUpstream(), ri, o.close)) o.close = true;
+    }
+    logAndCount(c, d.log, log_method, log_authority, log_path, o, when, started);
+    if (o.close) {
+      c.linger = !c.req->is_done() || c.buffer.size() != 0;
+      co_return;
+    }
+  }
+}
+
+// Closes a plain connection without losing the last response: shut down our side, then read
+// (and discard) what the client still sends for a moment, so the kernel does not answer unread
+// data with a RST that could destroy the response in flight (the "lingering close").
+asio::awaitable<void> lingeringClose(beast::tcp_stream& s, char* buf, std::size_t n) {
+  beast::error_code ec;
+  s.socket().shutdown(tcp::socket::shutdown_send, ec);
+  s.expires_after(std::chrono::seconds(1));
+  std::size_t total = 0;
+  while (!ec && total < 1024 * 1024) {
+    total += co_await s.async_read_some(asio::buffer(buf, n), redirect_error(use_awaitable, ec));
+  }
+  s.socket().close(ec);
+}
+
+// RAII link into the worker's session list.
+struct SessionRegistration {
+  SessionRegistration(Worker& w, SessionNode& n, beast::tcp_stream& tcp) : w(w), n(n) {
+    n.tcp = &tcp;
+    w.link(n);
+  }
+  ~SessionRegistration() { w.unlink(n); }
+  Worker& w;
+  SessionNode& n;
+};
+
+}  // namespace
+
+asio::awaitable<void> runPlainSession(Worker& w, const ListenerState& l, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  StreamOps<beast::tcp_stream> ops(stream);
+  AnyStream as(ops, stream);
+  Conn c(w, l, /*tls=*/false);
+  SessionRegistration reg(w, c.node, stream);
+  beast::error_code ec;
+  auto ep = stream.socket().remote_endpoint(ec);
+  if (!ec) c.remote_addr = ep.address().to_string();
+  try {
+    co_await serve(as, c);
+  } catch (const std::exception& e) {
+    spdlog::debug("session ended by exception: {}", e.what());
+  }
+  if (c.linger) {
+    co_await lingeringClose(stream, c.body_buf.get(), c.limits.body_buffer);
+  } else {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.socket().close(ec);
+  }
+}
+
+// TLS: handshake within the head deadline, then the same loop.
+asio::awaitable<void> runTlsSession(Worker& w, const ListenerState& l, tcp::socket socket) {
+  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+  TlsStream stream(beast::tcp_stream(std::move(socket)), *l.tls);
+  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
+  StreamOps<TlsStream> ops(stream);
+  AnyStream as(ops, tcp);
+  Conn c(w, l, /*tls=*/true);
+  SessionRegistration reg(w, c.node, tcp);
+  beast::error_code ec;
+  auto ep = tcp.socket().remote_endpoint(ec);
+  if (!ec) c.remote_addr = ep.address().to_string();
+  try {
+    setDeadline(tcp, c.limits.header_timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, redirect_error(use_awaitable, ec));
+    if (ec) {
+      c.w.ctx.stats().inc("claimgate_downstream_tls_handshake_failures_total");
+    } else {
+      co_await serve(as, c);
+      // close_notify (RFC 8446 §6.1), bounded; the client may just close the socket.
+      setDeadline(tcp, milliseconds(1000));
+      co_await stream.async_shutdown(redirect_error(use_awaitable, ec));
+    }
+  } catch (const std::exception& e) {
+    spdlog::debug("TLS session ended by exception: {}", e.what());
+  }
+  tcp.socket().close(ec);
+}
+
+}  // namespace claimgate::net::detail
