@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages claimgate needs, only those missing (idempotent).
-# Usage: scripts/install-deps.sh [build|test|bench]...   (default: build test)
+# Usage: scripts/install-deps.sh [build|run|test|bench]...   (default: build test)
 set -euo pipefail
 
 build_pkgs=(
@@ -12,6 +12,7 @@ test_pkgs=(
   clang libclang-rt-14-dev curl python3 python3-pytest python3-requests python3-jwt
   python3-cryptography python3-httpbin gunicorn python3-yaml
 )
+run_pkgs=(python3 python3-httpbin gunicorn curl openssl)
 bench_pkgs=(wrk haproxy nginx-light linux-perf)
 
 want=()
@@ -20,8 +21,9 @@ for set_name in "$@"; do
   case "$set_name" in
     build) want+=("${build_pkgs[@]}") ;;
     test) want+=("${test_pkgs[@]}") ;;
+    run) want+=("${run_pkgs[@]}") ;;
     bench) want+=("${bench_pkgs[@]}") ;;
-    *) echo "install-deps: unknown set '$set_name' (build|test|bench)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown set '$set_name' (build|run|test|bench)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,0 +1,192 @@
+// Snapshot::describe (the `claimgate validate` report) and Snapshot::configDumpJson (admin
+// /config_dump). Secrets never appear in either: only their names, types and key names.
+#include <fmt/format.h>
+
+#include "snapshot/snapshot.h"
+
+namespace claimgate::snapshot {
+namespace {
+
+std::string actionText(const router::Route& r, const RouteRuntime* rt) {
+  if (const auto* d = std::get_if<router::DirectResponse>(&r.action)) {
+    if (d->replaced) return fmt::format("500 (cannot serve: {})", d->reason);
+    return fmt::format("directResponse {}", d->status);
+  }
+  if (const auto* red = std::get_if<router::Redirect>(&r.action)) {
+    return fmt::format("redirect {} {}{}", red->response_code, red->host_redirect,
+                       red->path_redirect.value_or(""));
+  }
+  std::string out = "forwardTo";
+  if (rt) {
+    for (const auto& u : rt->upstreams) {
+      out += fmt::format(" {}{}", u.endpoints.front()->tls ? "https://" : "", u.label);
+      if (rt->upstreams.size() > 1) out += fmt::format(" (weight {})", u.weight);
+    }
+  }
+  return out;
+}
+
+void jsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string_view validationName(config::ValidationPolicy v) {
+  switch (v) {
+    case config::ValidationPolicy::kRequireValid: return "REQUIRE_VALID";
+    case config::ValidationPolicy::kAllowMissing: return "ALLOW_MISSING";
+    case config::ValidationPolicy::kAllowMissingOrFailed: return "ALLOW_MISSING_OR_FAILED";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string Snapshot::describe() const {
+  std::string out;
+  for (const auto& l : routes_.listeners) {
+    out += fmt::format("listener {}/{}#{} port {} ({}{})\n", l.gateway_namespace, l.gateway_name,
+                       l.listener_index, l.port, l.tls ? "https" : "http",
+                       l.https_redirect ? ", redirects to https" : "");
+    for (const auto& host : l.table.hosts()) {
+      out += fmt::format("  host {}\n", host.pattern);
+      for (const auto& r : host.routes) {
+        const RouteRuntime* rt = runtimeFor(&r);
+        out += fmt::format("    route {}/{}/{} -> {}\n", r.id.table_namespace, r.id.table_name,
+                           r.id.route_name, actionText(r, rt));
+        if (rt && rt->policy) {
+          out += fmt::format("      policy {}\n", rt->policy->id);
+          for (const auto* c : rt->conflicts) {
+            out += fmt::format("      conflict: {} also selects this route but is newer; not applied\n",
+                               c->id);
+          }
+        } else {
+          out += "      policy none (open: no JWTPolicy selects this route)\n";
+        }
+      }
+    }
+  }
+  if (routes_.listeners.empty()) out += "no listeners\n";
+  out += fmt::format("{} JWTPolicy(s)\n", policies_.size());
+  for (const auto& p : policies_) {
+    std::size_t routes = 0;
+    for (const auto& [route, rt] : runtime_) routes += rt->policy == p.get() ? 1 : 0;
+    out += fmt::format("  {} ({}): providers [{}], {} claim rule(s), {} required scope(s), {}, "
+                       "applies to {} route(s)\n",
+                       p->id, p->origin, fmt::join(p->provider_names, ", "),
+                       p->claims.claimRuleCount(), p->claims.requiredScopeCount(),
+                       validationName(p->validation_policy), routes);
+    for (const auto& n : p->notes) out += fmt::format("    note: {}\n", n);
+  }
+  return out;
+}
+
+std::string Snapshot::configDumpJson() const {
+  std::string out = "{\"listeners\":[";
+  bool first = true;
+  for (const auto& l : listeners_) {
+    if (!first) out += ',';
+    first = false;
+    out += fmt::format("{{\"gateway\":");
+    jsonString(out, l.gateway);
+    out += fmt::format(",\"port\":{},\"tls\":{},\"https_redirect\":{}}}", l.port, l.tls,
+                       l.https_redirect);
+  }
+  out += "],\"routes\":[";
+  first = true;
+  for (const auto& l : routes_.listeners) {
+    for (const auto& host : l.table.hosts()) {
+      for (const auto& r : host.routes) {
+        const RouteRuntime* rt = runtimeFor(&r);
+        if (!first) out += ',';
+        first = false;
+        out += fmt::format("{{\"port\":{},\"host\":", l.port);
+        jsonString(out, host.pattern);
+        out += ",\"route\":";
+        jsonString(out, rt ? rt->id : r.id.route_name);
+        out += ",\"action\":";
+        jsonString(out, actionText(r, rt));
+        out += ",\"policy\":";
+        if (rt && rt->policy) {
+          jsonString(out, rt->policy->id);
+        } else {
+          out += "null";
+        }
+        out += ",\"conflicts\":[";
+        if (rt) {
+          for (std::size_t i = 0; i < rt->conflicts.size(); ++i) {
+            if (i) out += ',';
+            jsonString(out, rt->conflicts[i]->id);
+          }
+        }
+        out += "]}";
+      }
+    }
+  }
+  out += "],\"policies\":[";
+  first = true;
+  for (const auto& p : policies_) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"id\":";
+    jsonString(out, p->id);
+    out += ",\"origin\":";
+    jsonString(out, p->origin);
+    out += ",\"validationPolicy\":";
+    jsonString(out, validationName(p->validation_policy));
+    out += ",\"providers\":[";
+    const auto& provs = p->source->config.providers;
+    for (std::size_t i = 0; i < provs.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"name\":";
+      jsonString(out, provs[i].name);
+      out += ",\"issuer\":";
+      jsonString(out, provs[i].issuer);
+      out += ",\"keys\":";
+      jsonString(out, provs[i].remote ? "remote " + provs[i].remote->url
+                      : provs[i].local && provs[i].local->secret_ref ? std::string("secretRef")
+                                                                      : std::string("inline"));
+      out += "}";
+    }
+    out += fmt::format("],\"claimRules\":{},\"requiredScopes\":{}}}", p->claims.claimRuleCount(),
+                       p->claims.requiredScopeCount());
+  }
+  out += "],\"secrets\":[";
+  first = true;
+  for (const auto& s : config_.secrets) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"id\":";
+    jsonString(out, s.id());
+    out += ",\"type\":";
+    jsonString(out, s.type);
+    out += ",\"data\":{";
+    bool f2 = true;
+    for (const auto& [k, v] : s.data) {
+      if (!f2) out += ',';
+      f2 = false;
+      jsonString(out, k);
+      out += ":\"[redacted]\"";
+    }
+    out += "}}";
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace claimgate::snapshot
