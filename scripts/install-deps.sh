@@ -10,8 +10,11 @@ build_pkgs=(
 )
 test_pkgs=(
   clang libclang-rt-14-dev curl python3 python3-pytest python3-requests python3-jwt
-  python3-cryptography python3-httpbin gunicorn python3-yaml
+  python3-cryptography python3-httpbin gunicorn python3-yaml nodejs
 )
+# npm (test/idp, the real-IdP e2e test): Debian's package, unless npm is already there — a
+# NodeSource nodejs bundles npm and declares Conflicts: npm.
+command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 run_pkgs=(python3 python3-httpbin gunicorn curl openssl)
 bench_pkgs=(wrk haproxy nginx-light linux-perf)
 

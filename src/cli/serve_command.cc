@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -65,6 +66,41 @@ net::ServerConfig serverConfig(const snapshot::Snapshot& snap, const ServeOption
   return sc;
 }
 
+// Remote JWKS counters and gauges per key set URL (docs/remote-jwks.md), Prometheus text.
+std::string renderRemoteJwksMetrics() {
+  const auto infos = snapshot::remoteJwksStats();
+  if (infos.empty()) return {};
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& i : infos) {
+      std::string url;
+      for (char c : i.url) {
+        if (c == '\\' || c == '"') url += '\\';
+        url += c;
+      }
+      out += fmt::format("{}{{url=\"{}\"}} {}\n", name, url, value(i.stats));
+    }
+  };
+  using S = jwt::RemoteJwksStats;
+  family("claimgate_jwks_fetches_ok_total", "counter", "Successful remote JWKS fetches.",
+         [](const S& s) { return s.fetches_ok; });
+  family("claimgate_jwks_fetches_failed_total", "counter", "Failed remote JWKS fetches.",
+         [](const S& s) { return s.fetches_failed; });
+  family("claimgate_jwks_unknown_kid_refetches_total", "counter",
+         "Refetches triggered by a token with an unknown kid.",
+         [](const S& s) { return s.unknown_kid_refetches; });
+  family("claimgate_jwks_last_success_timestamp_seconds", "gauge",
+         "Unix time of the last successful fetch (0: never).",
+         [](const S& s) { return s.last_success_unix; });
+  family("claimgate_jwks_keys", "gauge", "Keys in the key set being served.",
+         [](const S& s) { return s.keys; });
+  family("claimgate_jwks_stale", "gauge",
+         "1 while a key set past its cacheDuration is served because refreshes fail.",
+         [](const S& s) { return s.stale_active ? 1 : 0; });
+  return out;
+}
+
 }  // namespace
 
 void addServeCommand(CLI::App& app) {
@@ -101,6 +137,7 @@ void addServeCommand(CLI::App& app) {
     auto handler = std::make_shared<snapshot::GatewayHandler>(snap, ho);
     net::ServerConfig sc = serverConfig(*snap, *o);
     sc.config_dump = [snap] { return snap->configDumpJson(); };
+    sc.extra_metrics = renderRemoteJwksMetrics;
     try {
       net::Server server(std::move(sc), handler);
       server.start();

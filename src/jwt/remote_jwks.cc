@@ -288,4 +288,14 @@ Millis RemoteJwks::backoffDelay(Millis base, Millis cap, uint32_t failures, doub
   return d + Millis(static_cast<int64_t>(static_cast<double>(d.count()) / 4.0 * jitter01));
 }
 
+Millis SystemClock::now() const {
+  return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+int64_t SystemClock::unixSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace claimgate::jwt

@@ -62,6 +62,13 @@ class Clock {
   virtual void runAfter(Millis delay, std::function<void()> fn) = 0;
 };
 
+// The real time sources (steady and system clocks); subclasses only say how to run timers.
+class SystemClock : public Clock {
+ public:
+  Millis now() const override;
+  int64_t unixSeconds() const override;
+};
+
 // ---------------------------------------------------------------------------------- URL
 
 // A JWKS URL split for the GET (RFC 3986 §3): only http and https, no userinfo, no fragment.

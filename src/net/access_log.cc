@@ -1,5 +1,7 @@
 #include "net/access_log.h"
 
+#include "common/json_text.h"
+
 #include <charconv>
 #include <ctime>
 
@@ -11,32 +13,6 @@
 
 namespace claimgate::net {
 namespace {
-
-// JSON string escaping (RFC 8259 §7). Bytes >= 0x80 are passed through: request paths are
-// usually UTF-8 and log shippers cope with the rest.
-void appendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
 
 void appendField(std::string& out, std::string_view name, std::string_view value) {
   out += ",\"";

@@ -58,18 +58,9 @@ bool isIpLiteral(const std::string& host) {
   return !ec;
 }
 
-class RealClock final : public jwt::Clock {
+class RealClock final : public jwt::SystemClock {
  public:
   explicit RealClock(std::shared_ptr<JwksClient::Impl> impl) : impl_(std::move(impl)) {}
-  jwt::Millis now() const override {
-    return std::chrono::duration_cast<jwt::Millis>(
-        std::chrono::steady_clock::now().time_since_epoch());
-  }
-  int64_t unixSeconds() const override {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
   void runAfter(jwt::Millis delay, std::function<void()> fn) override {
     if (impl_->stopped) return;
     auto timer = std::make_shared<asio::steady_timer>(impl_->ioc, delay);

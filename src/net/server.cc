@@ -151,6 +151,7 @@ asio::awaitable<void> adminSession(Server::Impl& s, tcp::socket sock) {
       res.body() = ok ? "LIVE\n" : (s.draining.load() ? "DRAINING\n" : "PRE_INITIALIZING\n");
     } else if (path == "/stats/prometheus") {
       std::string body = s.stats->renderPrometheus();
+      if (s.config.extra_metrics) body += s.config.extra_metrics();
       body += "# TYPE claimgate_downstream_connections_active gauge\n";
       std::size_t active = 0;
       for (auto& w : s.workers) active += w->session_count.load(std::memory_order_relaxed);

@@ -61,6 +61,8 @@ struct ServerConfig {
   std::string admin_address = "127.0.0.1";
   std::optional<std::uint16_t> admin_port = 9901;  // nullopt = no admin listener; 0 = ephemeral
   std::function<std::string()> config_dump;        // /config_dump body (JSON); may be empty
+  // Appended to /stats/prometheus (already rendered Prometheus text, e.g. gauges kept elsewhere).
+  std::function<std::string()> extra_metrics;
   std::string access_log;                          // "" = off, "-" = stdout, else a file path
   std::string server_name = "claimgate";           // `server` field of local replies ("" = none)
 };

@@ -2,6 +2,8 @@
 // /config_dump). Secrets never appear in either: only their names, types and key names.
 #include <fmt/format.h>
 
+#include "common/json_text.h"
+
 #include "snapshot/snapshot.h"
 
 namespace claimgate::snapshot {
@@ -24,26 +26,6 @@ std::string actionText(const router::Route& r, const RouteRuntime* rt) {
     }
   }
   return out;
-}
-
-void jsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 std::string_view validationName(config::ValidationPolicy v) {
@@ -103,7 +85,7 @@ std::string Snapshot::configDumpJson() const {
     if (!first) out += ',';
     first = false;
     out += fmt::format("{{\"gateway\":");
-    jsonString(out, l.gateway);
+    appendJsonString(out, l.gateway);
     out += fmt::format(",\"port\":{},\"tls\":{},\"https_redirect\":{}}}", l.port, l.tls,
                        l.https_redirect);
   }
@@ -116,14 +98,14 @@ std::string Snapshot::configDumpJson() const {
         if (!first) out += ',';
         first = false;
         out += fmt::format("{{\"port\":{},\"host\":", l.port);
-        jsonString(out, host.pattern);
+        appendJsonString(out, host.pattern);
         out += ",\"route\":";
-        jsonString(out, rt ? rt->id : r.id.route_name);
+        appendJsonString(out, rt ? rt->id : r.id.route_name);
         out += ",\"action\":";
-        jsonString(out, actionText(r, rt));
+        appendJsonString(out, actionText(r, rt));
         out += ",\"policy\":";
         if (rt && rt->policy) {
-          jsonString(out, rt->policy->id);
+          appendJsonString(out, rt->policy->id);
         } else {
           out += "null";
         }
@@ -131,7 +113,7 @@ std::string Snapshot::configDumpJson() const {
         if (rt) {
           for (std::size_t i = 0; i < rt->conflicts.size(); ++i) {
             if (i) out += ',';
-            jsonString(out, rt->conflicts[i]->id);
+            appendJsonString(out, rt->conflicts[i]->id);
           }
         }
         out += "]}";
@@ -144,21 +126,21 @@ std::string Snapshot::configDumpJson() const {
     if (!first) out += ',';
     first = false;
     out += "{\"id\":";
-    jsonString(out, p->id);
+    appendJsonString(out, p->id);
     out += ",\"origin\":";
-    jsonString(out, p->origin);
+    appendJsonString(out, p->origin);
     out += ",\"validationPolicy\":";
-    jsonString(out, validationName(p->validation_policy));
+    appendJsonString(out, validationName(p->validation_policy));
     out += ",\"providers\":[";
     const auto& provs = p->source->config.providers;
     for (std::size_t i = 0; i < provs.size(); ++i) {
       if (i) out += ',';
       out += "{\"name\":";
-      jsonString(out, provs[i].name);
+      appendJsonString(out, provs[i].name);
       out += ",\"issuer\":";
-      jsonString(out, provs[i].issuer);
+      appendJsonString(out, provs[i].issuer);
       out += ",\"keys\":";
-      jsonString(out, provs[i].remote ? "remote " + provs[i].remote->url
+      appendJsonString(out, provs[i].remote ? "remote " + provs[i].remote->url
                       : provs[i].local && provs[i].local->secret_ref ? std::string("secretRef")
                                                                       : std::string("inline"));
       out += "}";
@@ -172,15 +154,15 @@ std::string Snapshot::configDumpJson() const {
     if (!first) out += ',';
     first = false;
     out += "{\"id\":";
-    jsonString(out, s.id());
+    appendJsonString(out, s.id());
     out += ",\"type\":";
-    jsonString(out, s.type);
+    appendJsonString(out, s.type);
     out += ",\"data\":{";
     bool f2 = true;
     for (const auto& [k, v] : s.data) {
       if (!f2) out += ',';
       f2 = false;
-      jsonString(out, k);
+      appendJsonString(out, k);
       out += ":\"[redacted]\"";
     }
     out += "}}";

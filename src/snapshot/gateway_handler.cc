@@ -90,7 +90,7 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
       match = listener->table.match(rh);
     }
     if (!match) {
-      worker.stats().inc(kRequestsTotal, {{"route", ""}, {"outcome", "no_route"}, {"reason", ""}});
+      worker.stats().inc(kRequestsTotal, {{"route", ""}, {"policy", ""}, {"outcome", "no_route"}, {"reason", ""}});
       return http::Decision::reply(http::LocalReply::noRoute(),
                                    {{}, st.policy, st.provider, "no_route", {}});
     }
@@ -101,6 +101,7 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
       if (!enforce(*rt->policy, request, st, arena, &denied)) {
         denied.log.route = rt->id;
         worker.stats().inc(kRequestsTotal, {{"route", rt->id},
+                                            {"policy", rt->policy->id},
                                             {"outcome", "denied"},
                                             {"reason", std::get<http::LocalReply>(denied.action).body}});
         return denied;
@@ -193,7 +194,7 @@ http::Decision GatewayHandler::act(const http::RequestHead& request,
                                    http::Arena& arena) const {
   const http::LogFields allowed_log{rt.id, st.policy, st.provider, "allow", {}};
   if (const auto* direct = std::get_if<router::DirectResponse>(&rt.route->action)) {
-    worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"outcome", "direct_response"}, {"reason", direct->reason}});
+    worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "direct_response"}, {"reason", direct->reason}});
     http::LocalReply lr = http::LocalReply::text(static_cast<int>(direct->status),
                                                  direct->body ? std::string_view(*direct->body) : "");
     return http::Decision::reply(lr, {rt.id, st.policy, st.provider, "direct_response", direct->reason});
@@ -206,7 +207,7 @@ http::Decision GatewayHandler::act(const http::RequestHead& request,
     std::string_view location = arena.concat({request.tls ? "https://" : "http://", host, path});
     http::LocalReply lr = http::LocalReply::text(static_cast<int>(redirect->response_code), "");
     lr.withHeader("location", location);
-    worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"outcome", "redirect"}, {"reason", ""}});
+    worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "redirect"}, {"reason", ""}});
     return http::Decision::reply(lr, {rt.id, st.policy, st.provider, "redirect", {}});
   }
 
@@ -249,7 +250,7 @@ http::Decision GatewayHandler::act(const http::RequestHead& request,
     std::copy(st.add.begin(), st.add.end(), fields.begin());
     plan.add_headers = fields;
   }
-  worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"outcome", "allowed"}, {"reason", ""}});
+  worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "allowed"}, {"reason", ""}});
   return http::Decision::forward(plan, allowed_log);
 }
 

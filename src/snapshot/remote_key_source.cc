@@ -13,17 +13,8 @@ namespace claimgate::snapshot {
 namespace {
 
 // Time without timers, for sources that never fetch.
-class IdleClock final : public jwt::Clock {
+class IdleClock final : public jwt::SystemClock {
  public:
-  jwt::Millis now() const override {
-    return std::chrono::duration_cast<jwt::Millis>(
-        std::chrono::steady_clock::now().time_since_epoch());
-  }
-  int64_t unixSeconds() const override {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
   void runAfter(jwt::Millis, std::function<void()>) override {}
 };
 

@@ -34,7 +34,7 @@ def test_stats_count_requests_by_route_and_outcome(gw, keys):
         return sum(float(l.rsplit(" ", 1)[1]) for l in lines if all(n in l for n in needles))
     assert count('route="gw/routes/httpbin"', 'outcome="allowed"') >= 1
     assert count('route="gw/routes/httpbin"', 'reason="Jwt is missing"') >= 1
-    assert count('route="gw/routes/httpbin"', 'reason="RBAC: access denied"') >= 1
+    assert count('route="gw/routes/httpbin"', 'policy="gw/seed"', 'reason="RBAC: access denied"') >= 1
 
 
 def test_config_dump_redacts_secrets(gw, tls_files):
