@@ -28,6 +28,7 @@ struct ServeOptions {
   std::string request_head_timeout = "10s";
   std::string access_log = "-";
   std::string log_level = "info";
+  std::string jwks_stale_window = "24h";
 };
 
 net::ServerConfig serverConfig(const snapshot::Snapshot& snap, const ServeOptions& o) {
@@ -117,13 +118,18 @@ void addServeCommand(CLI::App& app) {
                   "time a client has to send a complete request head")->capture_default_str();
   cmd->add_option("--access-log", o->access_log, "access log: - (stdout), a file, or empty for none")->capture_default_str();
   cmd->add_option("--log-level", o->log_level, "trace|debug|info|warn|error")->capture_default_str();
+  cmd->add_option("--jwks-stale-window", o->jwks_stale_window,
+                  "how long past its cacheDuration a remote key set keeps serving while refreshes "
+                  "fail")->capture_default_str();
   cmd->callback([o] {
     spdlog::set_level(spdlog::level::from_str(o->log_level));
     // Remote JWKS: one fetch client (own thread) per process, installed before any snapshot.
     net::JwksClient jwks_client;
+    snapshot::RemoteJwksRuntimeOptions jwks_options;
+    jwks_options.stale_window = parseDurationOption(o->jwks_stale_window, "--jwks-stale-window");
     snapshot::installRemoteJwksRuntime(
         [&jwks_client](const jwt::JwksRequest& r) { return jwks_client.makeFetcher(r); },
-        jwks_client.clock());
+        jwks_client.clock(), jwks_options);
     config::Diagnostics diags;
     auto snap = loadSnapshot(o->paths, diags);
     if (!snap) throw CLI::RuntimeError(1);

@@ -245,3 +245,19 @@ def test_route_without_policy_is_open(gateway, httpbin, keys):
     pol = m.jwt_policy("p", [m.provider("p", keys.public_pem, issuer=ISSUER)], {"route": "other"})
     g = gateway(*base_docs(httpbin, port, [pol]), http_port=port)
     assert call(g).status_code == 200
+
+
+def test_cookie_token_source_extension(gateway, httpbin, keys):
+    """tokenSource.cookies (a claimgate extension, as Envoy's from_cookies): the token is read
+    from the named cookie; listing only cookies disables the default Authorization header."""
+    port = free_port()
+    prov = m.provider("p", keys.public_pem, issuer=ISSUER, headers=[])
+    prov = prov.replace("          headers:\n", "          cookies:\n          - session\n")
+    pol = m.jwt_policy("p", [prov], {"route": "r"})
+    g = gateway(*base_docs(httpbin, port, [pol]), http_port=port)
+    t = keys.token(dev_claims(now()))
+    r = call(g, "/headers", {"Cookie": f"theme=dark; session={t}"})
+    assert r.status_code == 200, r.text
+    assert call(g, "/headers", {"Cookie": f'session="{t}"'}).status_code == 200
+    r = call(g, "/headers", {"Authorization": f"Bearer {t}"})
+    assert (r.status_code, r.text) == (401, "Jwt is missing")

@@ -211,13 +211,13 @@ def remote_policy(issuer: str, jwks_uri: str, cache_duration=None) -> str:
                         scopes=[REQUIRED_SCOPE])
 
 
-def start_gateway(gateway, httpbin, idp: Idp, cache_duration=None):
+def start_gateway(gateway, httpbin, idp: Idp, cache_duration=None, extra_args=()):
     disc = idp.discovery()
     assert disc["issuer"] == idp.issuer, disc
     port = free_port()
     docs = [m.virtual_gateway(port), m.httpbin_service(httpbin), m.route_table([m.route("r", {"route": "r"})]),
             idp_service(idp.ca, idp.port), remote_policy(idp.issuer, disc["jwks_uri"], cache_duration)]
-    return gateway(*docs, http_port=port)
+    return gateway(*docs, http_port=port, extra_args=extra_args)
 
 
 def call(g, token: str) -> requests.Response:
@@ -312,3 +312,23 @@ def test_remote_jwks_real_idp_stale_if_error(gateway, httpbin, idp):
     time.sleep(1.5)  # well past the 1 s expiry of the last good set
     expect(g, good, 200)
     expect(g, read_only, 403, "RBAC: access denied")
+
+
+def test_remote_jwks_real_idp_stale_window_ends(gateway, httpbin, idp):
+    """With a short stale window (--jwks-stale-window 2s) the last good key set stops serving once
+    the window has passed while the IdP is still down: tokens then get 401 "Jwks remote fetch is
+    failed" (fail closed), and the key set is reported stale until then."""
+    idp.start(make_private_jwks(idp.workdir / "jwks-1.json", "key-1"))
+    good = idp.token(SCOPES)
+    g = start_gateway(gateway, httpbin, idp, cache_duration="1s", extra_args=("--jwks-stale-window", "2s"))
+    expect(g, good, 200)
+    idp.stop()
+    deadline = time.monotonic() + 20
+    while True:
+        r = call(g, good)
+        if r.status_code == 401:
+            break
+        assert r.status_code == 200, r.text
+        assert time.monotonic() < deadline, "stale keys still served 20 s after the IdP stopped:\n" + g.logs()
+        time.sleep(0.25)
+    assert r.text == "Jwks remote fetch is failed"
