@@ -2,6 +2,8 @@
 // bodies are untrusted input parsed on a worker (fuzzed by test/fuzz/jwks_fuzz.cc).
 #include "jwt/jwks.h"
 
+#include "jwt/openssl_ptr.h"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -31,26 +33,6 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-struct BnDeleter {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
-struct CtxDeleter {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, CtxDeleter>;
-struct BldDeleter {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamDeleter {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
 
 // Carries the first refusal so a set with no usable key reports it.
 struct Errors {
@@ -165,27 +147,32 @@ Member getString(object obj, std::string_view name, std::string_view& out) {
   return e.get_string().get(out) == simdjson::SUCCESS ? Member::kOk : Member::kWrongType;
 }
 
+// A required string member: false, with the JWKS status recorded, when it is missing or not a
+// string (jwt_verify_lib's "[x] field is missing / is not string" pairs).
+bool requireString(object obj, std::string_view name, std::string_view& out, JwtStatus missing,
+                   JwtStatus wrong_type, Errors& errors, const std::string& who) {
+  switch (getString(obj, name, out)) {
+    case Member::kOk:
+      return true;
+    case Member::kMissing:
+      errors.add(missing, who + ": [" + std::string(name) + "] is missing");
+      return false;
+    case Member::kWrongType:
+      errors.add(wrong_type, who + ": [" + std::string(name) + "] is not a string");
+      return false;
+  }
+  return false;
+}
+
 std::optional<Jwk> rsaFromJwk(object obj, Errors& errors, const std::string& who) {
   std::string_view n64, e64;
-  switch (getString(obj, "n", n64)) {
-    case Member::kMissing:
-      errors.add(JwtStatus::kJwksRSAKeyMissingN, who + ": [n] is missing");
-      return std::nullopt;
-    case Member::kWrongType:
-      errors.add(JwtStatus::kJwksRSAKeyBadN, who + ": [n] is not a string");
-      return std::nullopt;
-    case Member::kOk:
-      break;
+  if (!requireString(obj, "n", n64, JwtStatus::kJwksRSAKeyMissingN, JwtStatus::kJwksRSAKeyBadN,
+                     errors, who)) {
+    return std::nullopt;
   }
-  switch (getString(obj, "e", e64)) {
-    case Member::kMissing:
-      errors.add(JwtStatus::kJwksRSAKeyMissingE, who + ": [e] is missing");
-      return std::nullopt;
-    case Member::kWrongType:
-      errors.add(JwtStatus::kJwksRSAKeyBadE, who + ": [e] is not a string");
-      return std::nullopt;
-    case Member::kOk:
-      break;
+  if (!requireString(obj, "e", e64, JwtStatus::kJwksRSAKeyMissingE, JwtStatus::kJwksRSAKeyBadE,
+                     errors, who)) {
+    return std::nullopt;
   }
   std::string n, e;
   if (!base64UrlDecode(n64, n) || !base64UrlDecode(e64, e) || n.empty() || e.empty()) {
@@ -246,25 +233,13 @@ std::optional<Jwk> ecFromJwk(object obj, std::optional<Alg> alg, Errors& errors,
     return std::nullopt;
   }
   std::string_view x64, y64;
-  switch (getString(obj, "x", x64)) {
-    case Member::kMissing:
-      errors.add(JwtStatus::kJwksECKeyMissingX, who + ": [x] is missing");
-      return std::nullopt;
-    case Member::kWrongType:
-      errors.add(JwtStatus::kJwksECKeyBadX, who + ": [x] is not a string");
-      return std::nullopt;
-    case Member::kOk:
-      break;
+  if (!requireString(obj, "x", x64, JwtStatus::kJwksECKeyMissingX, JwtStatus::kJwksECKeyBadX,
+                     errors, who)) {
+    return std::nullopt;
   }
-  switch (getString(obj, "y", y64)) {
-    case Member::kMissing:
-      errors.add(JwtStatus::kJwksECKeyMissingY, who + ": [y] is missing");
-      return std::nullopt;
-    case Member::kWrongType:
-      errors.add(JwtStatus::kJwksECKeyBadY, who + ": [y] is not a string");
-      return std::nullopt;
-    case Member::kOk:
-      break;
+  if (!requireString(obj, "y", y64, JwtStatus::kJwksECKeyMissingY, JwtStatus::kJwksECKeyBadY,
+                     errors, who)) {
+    return std::nullopt;
   }
   std::string x, y;
   if (!base64UrlDecode(x64, x) || !base64UrlDecode(y64, y)) {
@@ -301,15 +276,9 @@ std::optional<Jwk> ecFromJwk(object obj, std::optional<Alg> alg, Errors& errors,
 
 std::optional<Jwk> okpFromJwk(object obj, Errors& errors, const std::string& who) {
   std::string_view crv, x64;
-  switch (getString(obj, "crv", crv)) {
-    case Member::kMissing:
-      errors.add(JwtStatus::kJwksOKPKeyMissingCrv, who + ": [crv] is missing");
-      return std::nullopt;
-    case Member::kWrongType:
-      errors.add(JwtStatus::kJwksOKPKeyBadCrv, who + ": [crv] is not a string");
-      return std::nullopt;
-    case Member::kOk:
-      break;
+  if (!requireString(obj, "crv", crv, JwtStatus::kJwksOKPKeyMissingCrv, JwtStatus::kJwksOKPKeyBadCrv,
+                     errors, who)) {
+    return std::nullopt;
   }
   const bool ed448 = crv == "Ed448";
   if (crv != "Ed25519" && !ed448) {
@@ -317,15 +286,9 @@ std::optional<Jwk> okpFromJwk(object obj, Errors& errors, const std::string& who
                who + ": [crv] " + std::string(crv) + " is not Ed25519 or Ed448");
     return std::nullopt;
   }
-  switch (getString(obj, "x", x64)) {
-    case Member::kMissing:
-      errors.add(JwtStatus::kJwksOKPKeyMissingX, who + ": [x] is missing");
-      return std::nullopt;
-    case Member::kWrongType:
-      errors.add(JwtStatus::kJwksOKPKeyBadX, who + ": [x] is not a string");
-      return std::nullopt;
-    case Member::kOk:
-      break;
+  if (!requireString(obj, "x", x64, JwtStatus::kJwksOKPKeyMissingX, JwtStatus::kJwksOKPKeyBadX,
+                     errors, who)) {
+    return std::nullopt;
   }
   std::string x;
   if (!base64UrlDecode(x64, x)) {
@@ -353,15 +316,9 @@ std::optional<Jwk> okpFromJwk(object obj, Errors& errors, const std::string& who
 std::optional<Jwk> octFromJwk(object obj, std::optional<Alg> alg, Errors& errors,
                               const std::string& who) {
   std::string_view k64;
-  switch (getString(obj, "k", k64)) {
-    case Member::kMissing:
-      errors.add(JwtStatus::kJwksHMACKeyMissingK, who + ": [k] is missing");
-      return std::nullopt;
-    case Member::kWrongType:
-      errors.add(JwtStatus::kJwksHMACKeyBadK, who + ": [k] is not a string");
-      return std::nullopt;
-    case Member::kOk:
-      break;
+  if (!requireString(obj, "k", k64, JwtStatus::kJwksHMACKeyMissingK, JwtStatus::kJwksHMACKeyBadK,
+                     errors, who)) {
+    return std::nullopt;
   }
   Jwk jwk;
   if (!base64UrlDecode(k64, jwk.secret)) {
@@ -396,15 +353,9 @@ JwtStatus badAlgStatus(KeyType kty) {
 
 std::optional<Jwk> jwkFromObject(object obj, Errors& errors, const std::string& who) {
   std::string_view kty_name, alg_name, kid, use;
-  switch (getString(obj, "kty", kty_name)) {
-    case Member::kMissing:
-      errors.add(JwtStatus::kJwksMissingKty, who + ": [kty] is missing");
-      return std::nullopt;
-    case Member::kWrongType:
-      errors.add(JwtStatus::kJwksBadKty, who + ": [kty] is not a string");
-      return std::nullopt;
-    case Member::kOk:
-      break;
+  if (!requireString(obj, "kty", kty_name, JwtStatus::kJwksMissingKty, JwtStatus::kJwksBadKty,
+                     errors, who)) {
+    return std::nullopt;
   }
   KeyType kty;
   if (kty_name == "RSA") {

@@ -2,6 +2,8 @@
 // (jwt_verify_lib src/verify.cc, src/check_audience.cc, Jwt::verifyTimeConstraint).
 #include "jwt/verify.h"
 
+#include "jwt/openssl_ptr.h"
+
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -38,9 +40,6 @@ const EVP_MD* digestFor(Alg alg) {
   }
 }
 
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 // Group orders, big-endian, fixed width, for the r/s range check.
 struct CurveOrder {
