@@ -14,16 +14,6 @@ namespace claimgate::config::detail {
 
 namespace {
 
-template <typename F>
-void forEach(const Node& list, F&& f) {
-  if (list.isNull()) return;
-  if (!list.isSequence()) {
-    list.error("expected a list");
-    return;
-  }
-  for (std::size_t i = 0; i < list.yaml().size(); ++i) f(list.element(i), i);
-}
-
 RouteSelector decodeRouteSelector(const Node& n) {
   RouteSelector r;
   MapReader m(n);

@@ -33,16 +33,6 @@ bool validHostPattern(std::string_view h) {
   });
 }
 
-template <typename F>
-void forEach(const Node& list, F&& f) {
-  if (list.isNull()) return;
-  if (!list.isSequence()) {
-    list.error("expected a list");
-    return;
-  }
-  for (std::size_t i = 0; i < list.yaml().size(); ++i) f(list.element(i), i);
-}
-
 // ---- VirtualGateway -------------------------------------------------------------------------
 
 TlsProtocolVersion decodeTlsVersion(const Node& n) {

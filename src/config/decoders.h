@@ -10,6 +10,18 @@
 
 namespace claimgate::config::detail {
 
+// Calls f(element, index) for each element of a YAML list; a null node is an empty list, anything
+// else that is not a sequence is an error on that node.
+template <typename F>
+void forEach(const Node& list, F&& f) {
+  if (list.isNull()) return;
+  if (!list.isSequence()) {
+    list.error("expected a list");
+    return;
+  }
+  for (std::size_t i = 0; i < list.yaml().size(); ++i) f(list.element(i), i);
+}
+
 // Shared types (common.gloo.solo.io). `default_ns` fills an omitted namespace.
 ObjectReference decodeObjectReference(const Node& n, std::string_view default_ns);
 ObjectSelector decodeObjectSelector(const Node& n);

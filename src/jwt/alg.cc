@@ -80,21 +80,31 @@ size_t hashSizeFor(Alg alg) {
   return 0;
 }
 
-std::optional<int> ecCurveNidFor(Alg alg) {
-  // NIDs as in <openssl/obj_mac.h>, kept numeric so this header stays OpenSSL-free:
-  // NID_X9_62_prime256v1 = 415, NID_secp384r1 = 715, NID_secp521r1 = 716, NID_secp256k1 = 714.
-  switch (alg) {
-    case Alg::kES256:
-      return 415;
-    case Alg::kES384:
-      return 715;
-    case Alg::kES512:
-      return 716;
-    case Alg::kES256K:
-      return 714;
-    default:
-      return std::nullopt;
+namespace {
+// NIDs as in <openssl/obj_mac.h>, kept numeric so alg.h stays OpenSSL-free:
+// NID_X9_62_prime256v1 = 415, NID_secp384r1 = 715, NID_secp521r1 = 716, NID_secp256k1 = 714.
+constexpr std::array<EcCurve, 4> kEcCurves = {{
+    {"P-256", "prime256v1", 415, 32, Alg::kES256},
+    {"P-384", "secp384r1", 715, 48, Alg::kES384},
+    {"P-521", "secp521r1", 716, 66, Alg::kES512},
+    {"secp256k1", "secp256k1", 714, 32, Alg::kES256K},
+}};
+}  // namespace
+
+std::span<const EcCurve> ecCurves() { return kEcCurves; }
+
+const EcCurve* ecCurveByNid(int nid) {
+  for (const auto& c : kEcCurves) {
+    if (c.nid == nid) return &c;
   }
+  return nullptr;
+}
+
+std::optional<int> ecCurveNidFor(Alg alg) {
+  for (const auto& c : kEcCurves) {
+    if (c.alg == alg) return c.nid;
+  }
+  return std::nullopt;
 }
 
 }  // namespace claimgate::jwt

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace claimgate::jwt {
@@ -35,5 +36,16 @@ size_t hashSizeFor(Alg alg);
 // The OpenSSL curve NID an ES* algorithm requires (RFC 7518 §3.4, RFC 8812 §3.2); nullopt
 // for non-EC algorithms.
 std::optional<int> ecCurveNidFor(Alg alg);
+
+// The EC curves JWS uses, one table for keys (jwks), signing (signer) and verification.
+struct EcCurve {
+  std::string_view jwk_name;  // JWK "crv" (RFC 7518 §6.2.1.1, RFC 8812 §3.1)
+  const char* group;          // OpenSSL group name
+  int nid;                    // OpenSSL NID
+  size_t coord_bytes;         // field element size: r, s, x and y are this long
+  Alg alg;                    // the one ES* algorithm for this curve
+};
+std::span<const EcCurve> ecCurves();
+const EcCurve* ecCurveByNid(int nid);  // nullptr when not a JWS curve
 
 }  // namespace claimgate::jwt

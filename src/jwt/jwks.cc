@@ -45,26 +45,8 @@ struct Errors {
   }
 };
 
-struct Curve {
-  std::string_view jwk_name;  // RFC 7518 §6.2.1.1, RFC 8812 §3.1
-  const char* group;          // OpenSSL group name
-  int nid;
-  size_t coord_bytes;
-  Alg alg;
-};
-constexpr std::array<Curve, 4> kCurves = {{
-    {"P-256", "prime256v1", NID_X9_62_prime256v1, 32, Alg::kES256},
-    {"P-384", "secp384r1", NID_secp384r1, 48, Alg::kES384},
-    {"P-521", "secp521r1", NID_secp521r1, 66, Alg::kES512},
-    {"secp256k1", "secp256k1", NID_secp256k1, 32, Alg::kES256K},
-}};
-
-const Curve* curveByNid(int nid) {
-  for (const auto& c : kCurves) {
-    if (c.nid == nid) return &c;
-  }
-  return nullptr;
-}
+using Curve = EcCurve;
+const Curve* curveByNid(int nid) { return ecCurveByNid(nid); }
 
 // ROCA (CVE-2017-15361): moduli from Infineon's weak generator are, modulo each of these small
 // primes, powers of 65537. The fingerprint (Nemec et al., CCS 2017, as in crocs-muni/roca
@@ -216,7 +198,7 @@ std::optional<Jwk> ecFromJwk(object obj, std::optional<Alg> alg, Errors& errors,
       break;
     }
     case Member::kOk:
-      for (const auto& c : kCurves) {
+      for (const auto& c : ecCurves()) {
         if (c.jwk_name == crv) curve = &c;
       }
       if (curve == nullptr) {

@@ -31,23 +31,8 @@ using simdjson::dom::object;
 [[noreturn]] void fail(const std::string& why) { throw std::runtime_error(why); }
 
 
-struct CurveInfo {
-  std::string_view jwk_name;
-  const char* group;
-  int nid;
-  size_t coord;
-  Alg alg;
-};
-constexpr std::array<CurveInfo, 4> kCurves = {{
-    {"P-256", "prime256v1", NID_X9_62_prime256v1, 32, Alg::kES256},
-    {"P-384", "secp384r1", NID_secp384r1, 48, Alg::kES384},
-    {"P-521", "secp521r1", NID_secp521r1, 66, Alg::kES512},
-    {"secp256k1", "secp256k1", NID_secp256k1, 32, Alg::kES256K},
-}};
-const CurveInfo& curveByNid(int nid) {
-  for (const auto& c : kCurves) {
-    if (c.nid == nid) return c;
-  }
+const EcCurve& curveByNid(int nid) {
+  if (const EcCurve* c = ecCurveByNid(nid)) return *c;
   fail("unsupported EC curve");
 }
 
@@ -163,8 +148,8 @@ PrivateKey fromPrivateJwk(std::string_view json) {
     key.kty = KeyType::kEc;
     std::string_view crv;
     if (obj.at_key("crv").get_string().get(crv) != simdjson::SUCCESS) fail("private JWK: no [crv]");
-    const CurveInfo* curve = nullptr;
-    for (const auto& c : kCurves) {
+    const EcCurve* curve = nullptr;
+    for (const auto& c : ecCurves()) {
       if (c.jwk_name == crv) curve = &c;
     }
     if (curve == nullptr) fail("private JWK: [crv] " + std::string(crv) + " is not supported");
@@ -342,7 +327,7 @@ std::string signBytes(Alg alg, const PrivateKey& key, std::string_view input) {
       const auto* p = reinterpret_cast<const unsigned char*>(der.data());
       ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
       if (sig == nullptr) fail("bad ECDSA signature from OpenSSL");
-      const size_t n = curveByNid(key.ec_curve_nid).coord;
+      const size_t n = curveByNid(key.ec_curve_nid).coord_bytes;
       std::string out(2 * n, '\0');
       auto* o = reinterpret_cast<unsigned char*>(out.data());
       const bool ok = BN_bn2binpad(ECDSA_SIG_get0_r(sig), o, static_cast<int>(n)) > 0 &&
@@ -392,18 +377,18 @@ std::string publicJwkJson(const PrivateKey& key, std::optional<std::string_view>
             base64UrlEncode(bnBytes(key.pkey.get(), OSSL_PKEY_PARAM_RSA_E)) + "\"";
       break;
     case KeyType::kEc: {
-      const CurveInfo& c = curveByNid(key.ec_curve_nid);
+      const EcCurve& c = curveByNid(key.ec_curve_nid);
       std::array<unsigned char, 1 + 2 * 66> point;
       size_t len = 0;
       if (EVP_PKEY_get_octet_string_param(key.pkey.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
                                           point.data(), point.size(), &len) != 1 ||
-          len != 1 + 2 * c.coord) {
+          len != 1 + 2 * c.coord_bytes) {
         fail("cannot read the EC public point");
       }
       const std::string_view p(reinterpret_cast<const char*>(point.data()), len);
       out = "{\"kty\":\"EC\",\"crv\":\"" + std::string(c.jwk_name) + "\",\"x\":\"" +
-            base64UrlEncode(p.substr(1, c.coord)) + "\",\"y\":\"" +
-            base64UrlEncode(p.substr(1 + c.coord, c.coord)) + "\"";
+            base64UrlEncode(p.substr(1, c.coord_bytes)) + "\",\"y\":\"" +
+            base64UrlEncode(p.substr(1 + c.coord_bytes, c.coord_bytes)) + "\"";
       break;
     }
     case KeyType::kOkp: {
