@@ -46,8 +46,13 @@ fuzz() {
     cp -r "test/fuzz/corpus/$t/." "$work/" 2>/dev/null || true
     echo "--- fuzz_$t for ${fuzz_seconds}s"
     if ! build/fuzz/test/fuzz/fuzz_$t -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
-        -timeout=10 -print_final_stats=1 "$work" 2>&1 | tail -n 12; then
+        -timeout=10 -print_final_stats=1 -artifact_prefix="$root/build/fuzz/" "$work" \
+        >"build/fuzz/fuzz_$t.log" 2>&1; then
+      tail -n 60 "build/fuzz/fuzz_$t.log"
+      echo "fuzz_$t FAILED (artifacts in build/fuzz/, full log build/fuzz/fuzz_$t.log)"
       rc=1
+    else
+      tail -n 6 "build/fuzz/fuzz_$t.log"
     fi
     rm -rf "$work"
   done

@@ -51,15 +51,21 @@ inline Input decode(std::string_view data) {
 
 // Reference glob: '*' matches any run (also empty), everything else literally. Exponential in
 // the worst case, so callers bound the sizes.
+// The textbook dynamic programme (O(|p|·|s|)): m[i][j] = p[0..i) matches s[0..j). A naive
+// recursive matcher is exponential in the number of '*'s and made the fuzzer time out.
 inline bool referenceGlob(std::string_view p, std::string_view s) {
-  if (p.empty()) return s.empty();
-  if (p[0] == '*') {
-    for (size_t i = 0; i <= s.size(); ++i) {
-      if (referenceGlob(p.substr(1), s.substr(i))) return true;
+  std::vector<std::vector<char>> m(p.size() + 1, std::vector<char>(s.size() + 1, 0));
+  m[0][0] = 1;
+  for (size_t i = 1; i <= p.size(); ++i) {
+    for (size_t j = 0; j <= s.size(); ++j) {
+      if (p[i - 1] == '*') {
+        m[i][j] = m[i - 1][j] || (j > 0 && m[i][j - 1]);
+      } else {
+        m[i][j] = j > 0 && m[i - 1][j - 1] && p[i - 1] == s[j - 1];
+      }
     }
-    return false;
   }
-  return !s.empty() && s[0] == p[0] && referenceGlob(p.substr(1), s.substr(1));
+  return m[p.size()][s.size()];
 }
 
 // A JSON string literal for s.

@@ -56,5 +56,24 @@ TEST(PolicyCorpus, ReferenceGlobSanity) {
   EXPECT_FALSE(fuzz::referenceGlob("a", "ab"));
 }
 
+// The fuzzer once timed out here: a pattern of many '*'s against a 48-byte text that does not
+// match made the old recursive reference exponential. The reference and the policy's own glob
+// must both answer (and agree) at the fuzzer's size limits.
+TEST(PolicyCorpus, ManyStarsStayFastAndAgree) {
+  const std::string pattern = "ti*" + std::string(16, '*') + "(*x";
+  const std::string text = "ti" + std::string(46, 'a');  // no "(": the stars must all fail
+  EXPECT_FALSE(fuzz::referenceGlob(pattern, text));
+  EXPECT_TRUE(fuzz::referenceGlob(pattern, "ti" + std::string(40, 'a') + "(yx"));
+  PolicySpec spec;
+  spec.claims.push_back(ClaimRuleSpec{"x", {pattern}, {}, ""});
+  ClaimsPolicy policy = ClaimsPolicy::compile(spec);
+  simdjson::dom::parser parser;
+  auto no = parser.parse(R"({"x":")" + text + R"("})");
+  EXPECT_FALSE(policy.evaluate(no.value()).allowed);
+  simdjson::dom::parser parser2;
+  auto yes = parser2.parse(R"({"x":"ti)" + std::string(40, 'a') + R"((yx"})");
+  EXPECT_TRUE(policy.evaluate(yes.value()).allowed);
+}
+
 }  // namespace
 }  // namespace claimgate::policy
