@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -60,12 +61,22 @@ struct LogFields {
   std::string_view route, policy, provider, decision, reason;
 };
 
+// A decision that cannot be made yet because something it needs is being fetched (the first
+// key set of a remote JWKS). The server suspends the request, calls `subscribe` with a callback
+// that resumes it (called at most once, from any thread), and when resumed — or after at most
+// its header timeout, or at once when `subscribe` returns false — calls handle() again with
+// RequestHead::may_wait false. A handler never answers Wait to a request that may not wait.
+struct Wait {
+  std::function<bool(std::function<void()> resume)> subscribe;
+};
+
 struct Decision {
-  std::variant<LocalReply, ForwardPlan> action;
+  std::variant<LocalReply, ForwardPlan, Wait> action;
   LogFields log;
 
   static Decision reply(const LocalReply& r, const LogFields& log = {}) { return {r, log}; }
   static Decision forward(const ForwardPlan& p, const LogFields& log = {}) { return {p, log}; }
+  static Decision wait(Wait w) { return {std::move(w), {}}; }
 };
 
 // Base for per-thread state the integrator hangs on a WorkerContext (e.g. a verified-token

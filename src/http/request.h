@@ -20,6 +20,7 @@ struct RequestHead {
   std::string_view remote_addr;  // the client's IP address as text ("127.0.0.1", "::1")
   std::uint16_t listener_port = 0;  // the local port of the listener that accepted it
   std::span<const HeaderView> headers;  // all request header fields, in order, names as sent
+  bool may_wait = true;  // the handler may answer Decision::Wait (false once it has waited)
 
   std::string_view path() const { return target.substr(0, target.find('?')); }
   std::string_view query() const {  // without the '?', empty if none

@@ -168,7 +168,7 @@ Authenticator::Authenticator(std::vector<ProviderConfig> providers, ValidationPo
 
 JwtStatus Authenticator::verifyForProvider(size_t p, const std::vector<ExtractedToken>& tokens,
                                            std::vector<Parsed>& parsed, uint64_t now,
-                                           bool* any) const {
+                                           bool* any, const KeySource** pending) const {
   const ProviderConfig& provider = providers_[p];
   const uint64_t bit = uint64_t{1} << p;
   *any = false;
@@ -187,7 +187,10 @@ JwtStatus Authenticator::verifyForProvider(size_t p, const std::vector<Extracted
     JwtStatus s = checkClaims(*pt.jwt, provider.checks, now);
     if (s != JwtStatus::kOk) return s;
     KeySource::Keys keys = provider.keys->current();
-    if (!keys.jwks) return keys.status == JwtStatus::kOk ? JwtStatus::kJwksNoValidKeys : keys.status;
+    if (!keys.jwks) {
+      if (keys.fetching && !*pending) *pending = provider.keys.get();
+      return keys.status == JwtStatus::kOk ? JwtStatus::kJwksNoValidKeys : keys.status;
+    }
     s = verifyJwtSignature(*pt.jwt, *keys.jwks);
     if (s == JwtStatus::kJwksKidAlgMismatch) provider.keys->onKidAlgMismatch();
     if (s != JwtStatus::kOk) return s;
@@ -231,8 +234,9 @@ AuthResult Authenticator::authenticate(const RequestView& request, uint64_t now)
   bool unknown_issuer = false;
   for (size_t p = 0; p < providers_.size(); ++p) {
     bool any = false;
-    JwtStatus s = verifyForProvider(p, tokens, parsed, now, &any);
+    JwtStatus s = verifyForProvider(p, tokens, parsed, now, &any, &r.pending_keys);
     if (s == JwtStatus::kOk) {
+      r.pending_keys = nullptr;
       acceptedBy(p, tokens, parsed, r);
       return r;
     }

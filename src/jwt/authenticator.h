@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ class KeySource {
   struct Keys {
     std::shared_ptr<const Jwks> jwks;  // null: no usable keys, `status` says why
     JwtStatus status = JwtStatus::kOk;
+    // jwks is null but a fetch that may bring keys is running: a caller that can suspend may
+    // awaitFetch() and decide again (Envoy makes the first request wait for a lazy fetch).
+    bool fetching = false;
   };
   virtual ~KeySource() = default;
   // Thread-safe; no lock on the request path (remote sources swap an atomic shared_ptr).
@@ -39,6 +43,13 @@ class KeySource {
   // (kJwksKidAlgMismatch): a remote source may schedule one rate-limited refetch so a rotated key
   // is picked up early (Envoy never refetches, envoy#39643). The request itself still fails.
   virtual void onKidAlgMismatch() const {}
+  // When a fetch is running, registers `resume` to be called once (from any thread) when it
+  // finished, and returns true; returns false (dropping `resume`) when there is nothing to wait
+  // for. Not for the hot path (it may take a lock); only after current() said `fetching`.
+  virtual bool awaitFetch(std::function<void()> resume) const {
+    (void)resume;
+    return false;
+  }
 };
 
 // A fixed key set (`local.inline`, `local.secretRef`). A null or empty set answers
@@ -87,6 +98,9 @@ struct AuthResult {
   // Views into the Authenticator.
   std::vector<std::string_view> strip_headers;
   std::vector<std::string_view> strip_query_params;
+  // Set when the request was not accepted and some provider had no keys only because their
+  // fetch is still running (Keys::fetching): waiting for it may change the answer.
+  const KeySource* pending_keys = nullptr;
 };
 
 struct HeaderToAdd {
@@ -138,7 +152,8 @@ class Authenticator {
     JwtStatus status;
   };
   JwtStatus verifyForProvider(size_t p, const std::vector<ExtractedToken>& tokens,
-                              std::vector<Parsed>& parsed, uint64_t now, bool* any) const;
+                              std::vector<Parsed>& parsed, uint64_t now, bool* any,
+                              const KeySource** pending) const;
   void acceptedBy(size_t p, const std::vector<ExtractedToken>& tokens,
                   const std::vector<Parsed>& parsed, AuthResult& r) const;
 

@@ -111,7 +111,7 @@ KeySource::Keys RemoteJwks::current() const {
   std::shared_ptr<const Entry> e = entry_.load(std::memory_order_acquire);
   if (!e) {
     if (!options_.async_fetch) maybeFetch(clock_->now(), false);
-    return Keys{nullptr, JwtStatus::kJwksFetchFail};
+    return Keys{nullptr, JwtStatus::kJwksFetchFail, in_flight_.load(std::memory_order_acquire)};
   }
   Millis now = clock_->now();
   if (now < e->expires_at) return Keys{e->jwks, JwtStatus::kOk};
@@ -119,7 +119,7 @@ KeySource::Keys RemoteJwks::current() const {
   // (stale-while-revalidate, then stale-if-error up to the stale window).
   if (!options_.async_fetch) maybeFetch(now, false);
   if (now < e->stale_until) return Keys{e->jwks, JwtStatus::kOk};
-  return Keys{nullptr, JwtStatus::kJwksFetchFail};
+  return Keys{nullptr, JwtStatus::kJwksFetchFail, in_flight_.load(std::memory_order_acquire)};
 }
 
 void RemoteJwks::start() {

@@ -152,12 +152,12 @@ class RemoteJwks final : public KeySource, public std::enable_shared_from_this<R
   void onUnknownKid() const;
   void onKidAlgMismatch() const override { onUnknownKid(); }  // the Authenticator's hook
 
-  // For a request path that can suspend (later): when a fetch is running, registers `resume`
-  // to be called once it finished (success or failure; from the fetcher's thread, so post back
-  // to your own executor) and returns true; returns false (and drops `resume`) when no fetch is
-  // running. Call after current() answered kJwksFetchFail, which starts the fetch in lazy mode.
-  // Takes a mutex: not for the hot path.
-  bool awaitFetch(std::function<void()> resume) const;
+  // For a request path that can suspend: when a fetch is running, registers `resume` to be
+  // called once it finished (success or failure; from the fetcher's thread, so post back to
+  // your own executor) and returns true; returns false (and drops `resume`) when no fetch is
+  // running. Call after current() answered kJwksFetchFail with `fetching` (lazy mode starts the
+  // fetch in current()). Takes a mutex: not for the hot path.
+  bool awaitFetch(std::function<void()> resume) const override;
 
   RemoteJwksStats stats() const;  // takes a mutex: admin path only
   const RemoteJwksOptions& options() const { return options_; }

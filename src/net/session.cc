@@ -465,6 +465,26 @@ inline void logAndCount(Conn& c, const http::LogFields& log, std::string_view me
 }
 
 // The request loop of one connection.
+// Suspends until the handler's Wait is over: its resume callback ran (posted back to this
+// worker through the gate), `limit` passed, or there was nothing to wait for. The callback
+// holds only weak references, so a fetch finishing after the request (or the worker) is gone
+// touches nothing of it.
+asio::awaitable<void> awaitDecisionInput(Worker& w, const http::Wait& wait, milliseconds limit) {
+  auto timer = std::make_shared<asio::steady_timer>(w.ioc, limit);
+  std::weak_ptr<asio::steady_timer> weak = timer;
+  std::weak_ptr<PostGate> gate = w.post_gate;
+  const bool waiting = wait.subscribe && wait.subscribe([gate, weak] {
+    if (auto g = gate.lock()) {
+      g->post([weak] {
+        if (auto t = weak.lock()) t->cancel();
+      });
+    }
+  });
+  if (!waiting) co_return;
+  beast::error_code ec;
+  co_await timer->async_wait(redirect_error(use_awaitable, ec));
+}
+
 asio::awaitable<void> serve(AnyStream& s, Conn& c) {
   const Limits& lim = c.limits;
   bool first = true;
@@ -560,6 +580,14 @@ asio::awaitable<void> serve(AnyStream& s, Conn& c) {
       holder = c.w.currentHandler();
       if (holder && holder->handler) {
         d = holder->handler->handle(head, c.w.ctx, c.arena);
+        if (auto* wait = std::get_if<http::Wait>(&d.action)) {
+          co_await awaitDecisionInput(c.w, *wait, lim.header_timeout);
+          head.may_wait = false;
+          d = holder->handler->handle(head, c.w.ctx, c.arena);
+        }
+        if (std::holds_alternative<http::Wait>(d.action)) {  // a handler bug: never hang
+          d = http::Decision::reply(http::LocalReply::noHealthyUpstream(), {.decision = "no_decision"});
+        }
       } else {
         d = http::Decision::reply(http::LocalReply::noRoute(), {.decision = "no_handler"});
       }

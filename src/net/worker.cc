@@ -110,6 +110,7 @@ std::string_view Worker::httpDate() {
 }
 
 Worker::~Worker() {
+  post_gate->close();  // a fetch completing later must not post to a dead io_context
   // I/O objects go before the io_context; suspended session frames (a drain that timed out)
   // are destroyed by the io_context's destructor.
   beast::error_code ec;

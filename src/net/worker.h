@@ -18,6 +18,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -113,11 +114,33 @@ class DnsCache {
   std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> entries_;
 };
 
+// Lets other threads (a JWKS fetch completing) post work to a worker's io_context for as long
+// as the worker exists: close() (from ~Worker) turns later posts into no-ops. A mutex, because
+// it is used only off the hot path (requests waiting for a fetch).
+class PostGate {
+ public:
+  explicit PostGate(asio::io_context& ioc) : ioc_(&ioc) {}
+  template <class F>
+  void post(F&& f) {
+    std::lock_guard lock(mu_);
+    if (ioc_) asio::post(*ioc_, std::forward<F>(f));
+  }
+  void close() {
+    std::lock_guard lock(mu_);
+    ioc_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  asio::io_context* ioc_;
+};
+
 class ServerCore;  // the parts of Server::Impl the workers need
 
 struct Worker {
   Worker(ServerCore& core, unsigned index, http::StatsShard& stats)
-      : core(core), ctx(index, stats), ioc(1), resolver(ioc), sweep_timer(ioc) {
+      : core(core), ctx(index, stats), ioc(1), resolver(ioc), sweep_timer(ioc),
+        post_gate(std::make_shared<PostGate>(ioc)) {
     sessions.next = sessions.prev = &sessions;
   }
   ~Worker();
@@ -131,6 +154,7 @@ struct Worker {
   tcp::resolver resolver;
   std::vector<tcp::acceptor> acceptors;  // parallel to ServerCore::listeners
   asio::steady_timer sweep_timer;        // pool sweeps
+  std::shared_ptr<PostGate> post_gate;   // for other threads' wake-ups (Decision::Wait)
   UpstreamPool pool;
   DnsCache dns;
   // Client TLS contexts by (ca_file, verify) — loading a CA bundle is config-time work.

@@ -98,7 +98,9 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
     if (rt->policy && !st.wasEnforced(rt->policy)) {
       http::Decision denied;
       const std::size_t added_before = st.add.size();
-      if (!enforce(*rt->policy, request, st, arena, &denied)) {
+      const Enforced e = enforce(*rt->policy, request, st, arena, &denied);
+      if (e == Enforced::kWait) return denied;  // counted once decided, after the wait
+      if (e == Enforced::kDenied) {
         denied.log.route = rt->id;
         worker.stats().inc(kRequestsTotal, {{"route", rt->id},
                                             {"policy", rt->policy->id},
@@ -144,8 +146,10 @@ void GatewayHandler::stripProtected(const http::RequestHead& request, State& st,
   st.headers = kept.first(i);
 }
 
-bool GatewayHandler::enforce(const CompiledPolicy& policy, const http::RequestHead& request,
-                             State& st, http::Arena& arena, http::Decision* reply) const {
+GatewayHandler::Enforced GatewayHandler::enforce(const CompiledPolicy& policy,
+                                                 const http::RequestHead& request, State& st,
+                                                 http::Arena& arena,
+                                                 http::Decision* reply) const {
   const jwt::Authenticator& auth = *policy.authenticator;
   st.enforced[st.enforced_count++] = &policy;
   st.policy = policy.id;
@@ -154,6 +158,14 @@ bool GatewayHandler::enforce(const CompiledPolicy& policy, const http::RequestHe
   const jwt::RequestView view{convertHeaders<jwt::HeaderView>(st.headers, arena), st.target};
   const jwt::AuthResult r = auth.authenticate(view, options_.now());
   if (r.provider >= 0) st.provider = auth.providers()[static_cast<std::size_t>(r.provider)].name;
+  if (r.pending_keys && request.may_wait) {
+    // Lazy remote JWKS: a provider's first key set is being fetched. Wait for that one shared
+    // fetch and decide again, as Envoy holds the first request (bounded by the server).
+    const jwt::KeySource* keys = r.pending_keys;
+    *reply = http::Decision::wait(
+        {[keys](std::function<void()> resume) { return keys->awaitFetch(std::move(resume)); }});
+    return Enforced::kWait;
+  }
   if (!r.allowed) {
     const std::string_view scheme = request.tls ? "https" : "http";
     const std::string_view realm_path = request.target.substr(0, kMaxRealmPath);
@@ -163,7 +175,7 @@ bool GatewayHandler::enforce(const CompiledPolicy& policy, const http::RequestHe
     http::LocalReply lr = http::LocalReply::text(httpStatusFor(r.status), statusText(r.status));
     lr.withHeader("www-authenticate", www);
     *reply = http::Decision::reply(lr, {{}, policy.id, st.provider, "deny", statusText(r.status)});
-    return false;
+    return Enforced::kDenied;
   }
   if (!policy.claims.empty()) {
     policy::Decision d = r.jwt ? policy.claims.evaluate(r.jwt->payload())
@@ -171,7 +183,7 @@ bool GatewayHandler::enforce(const CompiledPolicy& policy, const http::RequestHe
     if (!d.allowed) {
       *reply = http::Decision::reply(http::LocalReply::text(403, kRbacDenied),
                                      {{}, policy.id, st.provider, "deny", arena.copy(d.explain())});
-      return false;
+      return Enforced::kDenied;
     }
   }
   if (r.jwt) {
@@ -185,7 +197,7 @@ bool GatewayHandler::enforce(const CompiledPolicy& policy, const http::RequestHe
   if (!r.strip_query_params.empty()) {
     st.target = arena.copy(jwt::removeQueryParams(st.target, r.strip_query_params));
   }
-  return true;
+  return Enforced::kContinue;
 }
 
 http::Decision GatewayHandler::act(const http::RequestHead& request,

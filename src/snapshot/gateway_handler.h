@@ -32,8 +32,9 @@ class GatewayHandler final : public http::RequestHandler {
  private:
   struct State;
   void stripProtected(const http::RequestHead& request, State& st, http::Arena& arena) const;
-  bool enforce(const CompiledPolicy& policy, const http::RequestHead& request, State& st,
-               http::Arena& arena, http::Decision* reply) const;
+  enum class Enforced { kContinue, kDenied, kWait };
+  Enforced enforce(const CompiledPolicy& policy, const http::RequestHead& request, State& st,
+                   http::Arena& arena, http::Decision* reply) const;
   http::Decision act(const http::RequestHead& request, const router::RouteMatch& match,
                      const RouteRuntime& rt, State& st, http::WorkerContext& worker,
                      http::Arena& arena) const;

@@ -144,6 +144,10 @@ jwt::KeySource::Keys RemoteKeySource::current() const {
   return keys_->current();
 }
 
+bool RemoteKeySource::awaitFetch(std::function<void()> resume) const {
+  return keys_ && keys_->awaitFetch(std::move(resume));
+}
+
 void RemoteKeySource::onUnknownKid() const {
   if (keys_) keys_->onUnknownKid();
 }

@@ -54,6 +54,8 @@ class RemoteKeySource final : public jwt::KeySource {
   // rate-limited refetch. Lock-free.
   void onUnknownKid() const;
   void onKidAlgMismatch() const override { onUnknownKid(); }  // called by jwt::Authenticator
+  // See jwt::RemoteJwks::awaitFetch (the lazy first fetch a request can wait for).
+  bool awaitFetch(std::function<void()> resume) const override;
 
   // False when this source can never fetch: the URL does not parse or destinationRef did not
   // resolve. unsupportedReason() then says why.

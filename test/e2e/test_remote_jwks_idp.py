@@ -10,14 +10,17 @@ Checked: a real token → 200; a token lacking the required scope → 403; the I
 cached keys keep serving; the IdP restarted with a rotated key set (new kid) → the unknown-kid
 refetch picks the new key up at once and the old kid is gone; a second rotation right after is
 picked up only once the 30 s unknown-kid rate limit has passed (so the test takes ~40 s).
-Not checked: the end of the 24 h stale window (`stale_window` cannot be shortened from YAML).
-A second test checks stale-if-error: a 1 s cacheDuration that expires while the IdP is down."""
+Further tests: stale-if-error (a 1 s cacheDuration that expires while the IdP is down), the end
+of a short stale window (--jwks-stale-window), and `enableAsyncFetch: false`, where the first
+requests wait for one shared fetch (200, one fetch for many concurrent requests) and get 401
+"Jwks remote fetch is failed" without hanging when the IdP is down."""
 import json
 import os
 import pathlib
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -189,7 +192,7 @@ spec:
 """
 
 
-def remote_policy(issuer: str, jwks_uri: str, cache_duration=None) -> str:
+def remote_policy(issuer: str, jwks_uri: str, cache_duration=None, async_fetch=True) -> str:
     cache = f"\n          cacheDuration: {cache_duration}" if cache_duration else ""
     provider = f"""      idp:
         issuer: {json.dumps(issuer)}
@@ -204,19 +207,22 @@ def remote_policy(issuer: str, jwks_uri: str, cache_duration=None) -> str:
             kind: EXTERNAL_SERVICE
             port:
               number: 443
-          enableAsyncFetch: true{cache}
+          enableAsyncFetch: {"true" if async_fetch else "false"}{cache}
 """
     return m.jwt_policy("idp-policy", [provider], {"route": "r"},
                         claims=[{"key": "client_id", "values": [CLIENT_ID]}, {"key": "sub", "values": ["claimgate-*"]}],
                         scopes=[REQUIRED_SCOPE])
 
 
-def start_gateway(gateway, httpbin, idp: Idp, cache_duration=None, extra_args=()):
-    disc = idp.discovery()
-    assert disc["issuer"] == idp.issuer, disc
+def start_gateway(gateway, httpbin, idp: Idp, cache_duration=None, extra_args=(), async_fetch=True,
+                  jwks_uri=None):
+    if jwks_uri is None:
+        disc = idp.discovery()
+        assert disc["issuer"] == idp.issuer, disc
+        jwks_uri = disc["jwks_uri"]
     port = free_port()
     docs = [m.virtual_gateway(port), m.httpbin_service(httpbin), m.route_table([m.route("r", {"route": "r"})]),
-            idp_service(idp.ca, idp.port), remote_policy(idp.issuer, disc["jwks_uri"], cache_duration)]
+            idp_service(idp.ca, idp.port), remote_policy(idp.issuer, jwks_uri, cache_duration, async_fetch)]
     return gateway(*docs, http_port=port, extra_args=extra_args)
 
 
@@ -332,3 +338,42 @@ def test_remote_jwks_real_idp_stale_window_ends(gateway, httpbin, idp):
         assert time.monotonic() < deadline, "stale keys still served 20 s after the IdP stopped:\n" + g.logs()
         time.sleep(0.25)
     assert r.text == "Jwks remote fetch is failed"
+
+
+def metric(g, prefix: str) -> float:
+    lines = [l for l in g.admin("/stats/prometheus").text.splitlines() if l.startswith(prefix + "{")]
+    assert lines, f"no {prefix} series"
+    return sum(float(l.rsplit(" ", 1)[1]) for l in lines)
+
+
+def test_remote_jwks_lazy_first_requests_wait_for_one_fetch(gateway, httpbin, idp):
+    """enableAsyncFetch: false (Gloo's default): nothing is fetched at startup; the first requests
+    wait for the one shared fetch they trigger and are answered with the fetched keys (200/403),
+    however many arrive together (single flight: one fetch)."""
+    idp.start(make_private_jwks(idp.workdir / "jwks-1.json", "key-1"))
+    good = idp.token(SCOPES)
+    read_only = idp.token("api:read")
+    g = start_gateway(gateway, httpbin, idp, async_fetch=False)
+    assert metric(g, "claimgate_jwks_fetches_ok_total") == 0  # lazy: nothing fetched yet
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda t: call(g, t).status_code, [good] * 12 + [read_only] * 4))
+    assert answers == [200] * 12 + [403] * 4, f"{answers}\n{g.logs()}"
+    assert metric(g, "claimgate_jwks_fetches_ok_total") == 1
+    assert metric(g, "claimgate_jwks_fetches_failed_total") == 0
+
+
+def test_remote_jwks_lazy_first_request_idp_down(gateway, httpbin, idp):
+    """enableAsyncFetch: false with the IdP unreachable: the first request waits for the shared
+    fetch, which fails, and gets 401 "Jwks remote fetch is failed" (no hang); later requests
+    during the backoff fail fast the same way."""
+    idp.start(make_private_jwks(idp.workdir / "jwks-1.json", "key-1"))
+    good = idp.token(SCOPES)
+    jwks_uri = idp.discovery()["jwks_uri"]
+    idp.stop()
+    g = start_gateway(gateway, httpbin, idp, async_fetch=False, jwks_uri=jwks_uri)
+    for _ in range(2):
+        t = time.monotonic()
+        expect(g, good, 401, "Jwks remote fetch is failed")
+        assert time.monotonic() - t < 8
+    assert metric(g, "claimgate_jwks_fetches_failed_total") >= 1
+    assert "fetch failed" in g.logs()

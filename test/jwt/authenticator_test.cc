@@ -279,6 +279,48 @@ TEST(Authenticator, KeySourceStatusAfterClaimChecks) {
   EXPECT_EQ(run(auth, Req{{{"Authorization", bearer(expiredA())}}}).status, JwtStatus::kJwtExpired);
 }
 
+// No keys yet, a fetch running (a lazy remote JWKS before its first key set).
+class FetchingKeys final : public KeySource {
+ public:
+  Keys current() const override { return Keys{nullptr, JwtStatus::kJwksFetchFail, true}; }
+};
+
+TEST(Authenticator, ReportsKeysStillBeingFetched) {
+  auto fetching = std::make_shared<FetchingKeys>();
+  ProviderConfig a = providerA();
+  a.keys = fetching;
+  {
+    Authenticator auth({a}, ValidationPolicy::kRequireValid);
+    AuthResult r = run(auth, Req{{{"Authorization", bearer(tokenA())}}});
+    EXPECT_EQ(r.status, JwtStatus::kJwksFetchFail);
+    EXPECT_EQ(r.pending_keys, fetching.get());
+    // A token that fails before the keys are needed (time) has nothing to wait for.
+    EXPECT_EQ(run(auth, Req{{{"Authorization", bearer(expiredA())}}}).pending_keys, nullptr);
+    EXPECT_EQ(run(auth, Req{}).pending_keys, nullptr);  // no token
+  }
+  {
+    // allow_missing_or_failed lets the request on, but waiting may still bring a payload.
+    Authenticator auth({a}, ValidationPolicy::kAllowMissingOrFailed);
+    AuthResult r = run(auth, Req{{{"Authorization", bearer(tokenA())}}});
+    EXPECT_TRUE(r.allowed);
+    EXPECT_EQ(r.pending_keys, fetching.get());
+  }
+  {
+    // Another provider accepting the request: nothing to wait for.
+    ProviderConfig ok = providerA();
+    Authenticator auth({a, ok}, ValidationPolicy::kRequireValid);
+    AuthResult r = run(auth, Req{{{"Authorization", bearer(tokenA())}}});
+    EXPECT_EQ(r.status, JwtStatus::kOk);
+    EXPECT_EQ(r.pending_keys, nullptr);
+  }
+  {
+    ProviderConfig f = providerA();
+    f.keys = std::make_shared<FailingKeys>();
+    Authenticator auth({f}, ValidationPolicy::kRequireValid);
+    EXPECT_EQ(run(auth, Req{{{"Authorization", bearer(tokenA())}}}).pending_keys, nullptr);
+  }
+}
+
 // Keys with kid "old"; counts the unknown-kid notifications a remote source would act on.
 class CountingKeys final : public KeySource {
  public:

@@ -380,6 +380,23 @@ TEST_F(RemoteJwksTest, AwaitFetchResumesWaitersOnceTheFetchFinished) {
   EXPECT_EQ(resumed, 3);
 }
 
+TEST_F(RemoteJwksTest, CurrentSaysWhenAFetchIsWorthWaitingFor) {
+  auto keys = make({.backoff_base = 2s});
+  KeySource::Keys k = keys->current();  // lazy: starts the first fetch
+  EXPECT_EQ(k.status, JwtStatus::kJwksFetchFail);
+  EXPECT_TRUE(k.fetching);
+  complete(failResult());
+  k = keys->current();  // backoff on: nothing runs, nothing to wait for
+  EXPECT_EQ(k.status, JwtStatus::kJwksFetchFail);
+  EXPECT_FALSE(k.fetching);
+  clock_->advance(3s);
+  EXPECT_TRUE(keys->current().fetching);  // the backoff passed: a new fetch runs
+  complete(okResult("k1"));
+  k = keys->current();
+  EXPECT_EQ(k.status, JwtStatus::kOk);
+  EXPECT_FALSE(k.fetching);
+}
+
 TEST_F(RemoteJwksTest, NoFetcherAlwaysFailsClosed) {
   auto keys = RemoteJwks::create({.name = "x", .async_fetch = true}, nullptr, clock_);
   keys->start();

@@ -85,7 +85,7 @@ class Driver {
         handler_(std::move(snap), HandlerOptions{std::chrono::milliseconds(15000), [] { return kNow; }}) {}
 
   http::Decision get(std::string target, std::vector<std::pair<std::string, std::string>> headers = {},
-                     std::uint16_t port = 8080, bool tls = false) {
+                     std::uint16_t port = 8080, bool tls = false, bool may_wait = true) {
     arena_.reset();
     target_ = std::move(target);
     owned_ = std::move(headers);
@@ -100,6 +100,7 @@ class Driver {
     head.remote_addr = "127.0.0.1";
     head.listener_port = port;
     head.headers = views_;
+    head.may_wait = may_wait;
     return handler_.handle(head, worker_, arena_);
   }
 
