@@ -2,13 +2,12 @@
 
 #include "common/json_text.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <ctime>
+#include <stdexcept>
 
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace claimgate::net {
@@ -59,28 +58,99 @@ std::string_view AccessLogFormatter::format(const AccessLogEntry& e) {
 }
 
 AccessLog::AccessLog(const std::string& target) {
-  auto pool = std::make_shared<spdlog::details::thread_pool>(8192, 1);
-  spdlog::sink_ptr sink;
   if (target == "-") {
-    sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    out_ = stdout;
   } else {
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(target, /*truncate=*/false);
+    out_ = std::fopen(target.c_str(), "a");
+    if (!out_) {
+      throw std::runtime_error("cannot open access log " + target + ": " + std::strerror(errno));
+    }
+    owned_ = true;
   }
-  auto logger = std::make_shared<spdlog::async_logger>("access", std::move(sink), pool,
-                                                       spdlog::async_overflow_policy::overrun_oldest);
-  logger->set_pattern("%v");
-  logger->set_level(spdlog::level::info);
-  logger->flush_on(spdlog::level::info);  // on the logger thread: tail -f sees every line
-  pool_ = pool;
-  logger_ = std::move(logger);
+  writer_ = std::thread([this] { run(); });
 }
 
 AccessLog::~AccessLog() {
-  if (logger_) logger_->flush();
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  writer_.join();
+  if (owned_) std::fclose(out_);
 }
 
-void AccessLog::write(std::string_view line) { logger_->info("{}", line); }
+void AccessLog::submit(std::string& batch) {
+  if (batch.empty()) return;
+  bool was_idle;
+  {
+    std::lock_guard lock(mu_);
+    if (queued_bytes_ + batch.size() > kMaxQueuedBytes) {
+      ++dropped_;
+      batch.clear();
+      return;
+    }
+    queued_bytes_ += batch.size();
+    ++submitted_;
+    was_idle = queue_.empty();
+    queue_.push_back(std::move(batch));
+    batch.clear();
+    if (!spare_.empty()) {
+      batch.swap(spare_.back());  // a buffer with capacity: the next batch does not allocate
+      spare_.pop_back();
+    }
+  }
+  if (was_idle) wake_.notify_one();
+}
 
-void AccessLog::flush() { logger_->flush(); }
+void AccessLog::write(std::string_view line) {
+  std::string batch(line);
+  batch += '\n';
+  submit(batch);
+}
+
+void AccessLog::flush() {
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = submitted_;
+  written_.wait(lock, [&] { return done_ >= target; });
+}
+
+std::uint64_t AccessLog::droppedBatches() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+void AccessLog::run() {
+  std::vector<std::string> work;
+  std::uint64_t reported_drops = 0;
+  for (;;) {
+    std::uint64_t drops;
+    {
+      std::unique_lock lock(mu_);
+      for (auto& b : work) {  // hand the written buffers back for reuse (a few, bounded)
+        b.clear();
+        if (spare_.size() < 64) spare_.push_back(std::move(b));
+      }
+      work.clear();
+      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty() && stop_) return;
+      work.swap(queue_);
+      queued_bytes_ = 0;
+      drops = dropped_;
+    }
+    for (const auto& b : work) std::fwrite(b.data(), 1, b.size(), out_);
+    std::fflush(out_);  // `tail -f` sees each batch as soon as it is written
+    if (drops != reported_drops) {
+      spdlog::warn("access log: {} batch(es) of lines dropped so far: the log output is not keeping up",
+                   drops);
+      reported_drops = drops;
+    }
+    {
+      std::lock_guard lock(mu_);
+      done_ += work.size();
+    }
+    written_.notify_all();
+  }
+}
 
 }  // namespace claimgate::net
