@@ -2,6 +2,7 @@
 // token at its own locations (authenticator.cc), with Gloo's validationPolicy applied last.
 #include "jwt/authenticator.h"
 
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -64,6 +65,11 @@ bool lookupClaim(element payload, std::string_view claim, element* out) {
   }
   *out = cur;
   return true;
+}
+
+uint64_t nextProviderId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -162,14 +168,14 @@ Authenticator::Authenticator(std::vector<ProviderConfig> providers, ValidationPo
     }
     if (!p.output_payload_to_header.empty()) remember(p.output_payload_to_header);
     locs.push_back(p.locations);
+    provider_ids_.push_back(nextProviderId());
   }
   extractor_ = Extractor(locs);  // throws for > kMaxProviders or empty names
 }
 
-JwtStatus Authenticator::verifyForProvider(size_t p, const std::vector<ExtractedToken>& tokens,
-                                           std::vector<Parsed>& parsed, uint64_t now,
-                                           bool* any, const KeySource** pending) const {
-  const ProviderConfig& provider = providers_[p];
+JwtStatus Authenticator::verifyForProvider(size_t p, const TokenList& tokens, ParsedList& parsed,
+                                           uint64_t now, TokenCache* cache, bool* any,
+                                           const KeySource** pending) const {
   const uint64_t bit = uint64_t{1} << p;
   *any = false;
   // Envoy pops tokens from the back of its list (cookies, then query parameters, then headers)
@@ -177,29 +183,64 @@ JwtStatus Authenticator::verifyForProvider(size_t p, const std::vector<Extracted
   for (size_t i = tokens.size(); i-- > 0;) {
     if (!(extractor_.locations()[tokens[i].location()].providers & bit)) continue;
     *any = true;
-    Parsed& pt = parsed[i];
-    if (!pt.jwt) {
-      pt.jwt = std::make_shared<Jwt>();
-      pt.status = pt.jwt->parse(tokens[i].value());
-    }
-    if (pt.status != JwtStatus::kOk) return pt.status;
-    // Issuer (bound to this provider's locations), time, audience; then keys; then signature.
-    JwtStatus s = checkClaims(*pt.jwt, provider.checks, now);
-    if (s != JwtStatus::kOk) return s;
-    KeySource::Keys keys = provider.keys->current();
-    if (!keys.jwks) {
-      if (keys.fetching && !*pending) *pending = provider.keys.get();
-      return keys.status == JwtStatus::kOk ? JwtStatus::kJwksNoValidKeys : keys.status;
-    }
-    s = verifyJwtSignature(*pt.jwt, *keys.jwks);
-    if (s == JwtStatus::kJwksKidAlgMismatch) provider.keys->onKidAlgMismatch();
+    JwtStatus s = verifyToken(p, tokens[i].value(), parsed[i], now, cache, pending);
     if (s != JwtStatus::kOk) return s;
   }
   return *any ? JwtStatus::kOk : JwtStatus::kJwtMissed;
 }
 
-void Authenticator::acceptedBy(size_t p, const std::vector<ExtractedToken>& tokens,
-                               const std::vector<Parsed>& parsed, AuthResult& r) const {
+// One token for one provider: parse, then checkClaims (issuer bound to this provider's
+// locations, time, audience), then keys, then the signature — each step only when the earlier
+// ones passed, so a cached token reports exactly what a fresh verification would.
+JwtStatus Authenticator::verifyToken(size_t p, std::string_view token, Parsed& pt, uint64_t now,
+                                     TokenCache* cache, const KeySource** pending) const {
+  const ProviderConfig& provider = providers_[p];
+  const uint64_t pid = provider_ids_[p];
+  if (cache && !pt.jwt && token.size() <= cache->options().max_token_bytes) {
+    // Peek at the key set without side effects (no lazy fetch for a token that may fail its
+    // time check); the current() below confirms it.
+    const uint64_t keyset = provider.keys->peekKeysetId();
+    if (keyset != 0) {
+      if (const std::shared_ptr<const Jwt>* hit = cache->findValid(pid, keyset, token)) {
+        pt.jwt = *hit;
+        pt.status = JwtStatus::kOk;
+        JwtStatus s = checkClaims(*pt.jwt, provider.checks, now);
+        if (s != JwtStatus::kOk) return s;
+        KeySource::Keys keys = provider.keys->current();
+        if (keys.jwks && keys.jwks->id() == keyset) return JwtStatus::kOk;
+        // The key set changed since the peek: verify as usual with the parsed token.
+      }
+    }
+  }
+  if (!pt.jwt) {
+    auto jwt = std::make_shared<Jwt>();
+    pt.status = jwt->parse(token);
+    pt.jwt = std::move(jwt);
+  }
+  if (pt.status != JwtStatus::kOk) return pt.status;
+  JwtStatus s = checkClaims(*pt.jwt, provider.checks, now);
+  if (s != JwtStatus::kOk) return s;
+  KeySource::Keys keys = provider.keys->current();
+  if (!keys.jwks) {
+    if (keys.fetching && !*pending) *pending = provider.keys.get();
+    return keys.status == JwtStatus::kOk ? JwtStatus::kJwksNoValidKeys : keys.status;
+  }
+  const uint64_t keyset = keys.jwks->id();
+  if (cache && cache->findInvalid(pid, keyset, token, &s)) return s;  // a replayed bad token
+  s = verifyJwtSignature(*pt.jwt, *keys.jwks);
+  if (s == JwtStatus::kJwksKidAlgMismatch) provider.keys->onKidAlgMismatch();
+  if (cache) {
+    if (s == JwtStatus::kOk) {
+      cache->insertValid(pid, keyset, token, pt.jwt);
+    } else if (s == JwtStatus::kJwtVerificationFail) {
+      cache->insertInvalid(pid, keyset, token, s);
+    }
+  }
+  return s;
+}
+
+void Authenticator::acceptedBy(size_t p, const TokenList& tokens, const ParsedList& parsed,
+                               AuthResult& r) const {
   const uint64_t bit = uint64_t{1} << p;
   r.status = JwtStatus::kOk;
   r.allowed = true;
@@ -219,9 +260,10 @@ void Authenticator::acceptedBy(size_t p, const std::vector<ExtractedToken>& toke
   }
 }
 
-AuthResult Authenticator::authenticate(const RequestView& request, uint64_t now) const {
+AuthResult Authenticator::authenticate(const RequestView& request, uint64_t now,
+                                       TokenCache* cache) const {
   AuthResult r;
-  std::vector<ExtractedToken> tokens;
+  TokenList tokens;
   extractor_.extract(request, tokens);
   r.token_present = !tokens.empty();
   if (tokens.empty()) {
@@ -229,12 +271,12 @@ AuthResult Authenticator::authenticate(const RequestView& request, uint64_t now)
     r.allowed = policy_ != ValidationPolicy::kRequireValid;
     return r;
   }
-  std::vector<Parsed> parsed(tokens.size());
+  ParsedList parsed(tokens.size());
   JwtStatus last_real = JwtStatus::kOk;
   bool unknown_issuer = false;
   for (size_t p = 0; p < providers_.size(); ++p) {
     bool any = false;
-    JwtStatus s = verifyForProvider(p, tokens, parsed, now, &any, &r.pending_keys);
+    JwtStatus s = verifyForProvider(p, tokens, parsed, now, cache, &any, &r.pending_keys);
     if (s == JwtStatus::kOk) {
       r.pending_keys = nullptr;
       acceptedBy(p, tokens, parsed, r);

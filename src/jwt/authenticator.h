@@ -17,10 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "common/status.h"
 #include "jwt/extractor.h"
 #include "jwt/jwks.h"
 #include "jwt/jwt.h"
+#include "jwt/token_cache.h"
 #include "jwt/verify.h"
 
 namespace claimgate::jwt {
@@ -39,6 +42,9 @@ class KeySource {
   virtual ~KeySource() = default;
   // Thread-safe; no lock on the request path (remote sources swap an atomic shared_ptr).
   virtual Keys current() const = 0;
+  // Jwks::id() of the set current() would answer now, or 0 for none; no side effects (no fetch),
+  // lock-free. The verified-token cache looks entries up with it, then confirms with current().
+  virtual uint64_t peekKeysetId() const { return 0; }
   // Called (request path, no lock allowed) when a token's kid/alg matched no key of current()
   // (kJwksKidAlgMismatch): a remote source may schedule one rate-limited refetch so a rotated key
   // is picked up early (Envoy never refetches, envoy#39643). The request itself still fails.
@@ -58,6 +64,7 @@ class StaticKeySource final : public KeySource {
  public:
   explicit StaticKeySource(std::shared_ptr<const Jwks> jwks);
   Keys current() const override { return keys_; }
+  uint64_t peekKeysetId() const override { return keys_.jwks ? keys_.jwks->id() : 0; }
 
  private:
   Keys keys_;
@@ -95,9 +102,9 @@ struct AuthResult {
   std::shared_ptr<const Jwt> jwt;  // the verified token (null unless status == kOk)
   // Token locations to remove before forwarding (the accepting provider's, unless keepToken):
   // whole header fields (lower-case names) and query parameters. Cookies are never removed.
-  // Views into the Authenticator.
-  std::vector<std::string_view> strip_headers;
-  std::vector<std::string_view> strip_query_params;
+  // Views into the Authenticator. Inline storage: no allocation for the usual one or two.
+  boost::container::small_vector<std::string_view, 2> strip_headers;
+  boost::container::small_vector<std::string_view, 2> strip_query_params;
   // Set when the request was not accepted and some provider had no keys only because their
   // fetch is still running (Keys::fetching): waiting for it may change the answer.
   const KeySource* pending_keys = nullptr;
@@ -128,7 +135,13 @@ class Authenticator {
   // checked in Envoy's order (cookies, query parameters, then headers, last found first) and
   // the first failure is the provider's error. When every provider fails, the error reported
   // is the last provider's real error, else kJwtUnknownIssuer, else kJwtMissed.
-  AuthResult authenticate(const RequestView& request, uint64_t now) const;
+  //
+  // `cache` (optional, one per worker thread): a token found there for the provider and its
+  // current key set skips parsing and the signature (issuer, time and audience are still
+  // checked, in the same order); a token verified here is added; a token whose signature just
+  // failed is remembered so that replaying it costs no signature work (same status).
+  AuthResult authenticate(const RequestView& request, uint64_t now,
+                          TokenCache* cache = nullptr) const;
 
   // Lower-case names of every header some provider sets (claimsToHeaders, outputPayloadToHeader):
   // a client must never be able to send them, so they are removed from every request to the
@@ -148,16 +161,19 @@ class Authenticator {
 
  private:
   struct Parsed {
-    std::shared_ptr<Jwt> jwt;
-    JwtStatus status;
+    std::shared_ptr<const Jwt> jwt;
+    JwtStatus status = JwtStatus::kOk;
   };
-  JwtStatus verifyForProvider(size_t p, const std::vector<ExtractedToken>& tokens,
-                              std::vector<Parsed>& parsed, uint64_t now, bool* any,
-                              const KeySource** pending) const;
-  void acceptedBy(size_t p, const std::vector<ExtractedToken>& tokens,
-                  const std::vector<Parsed>& parsed, AuthResult& r) const;
+  using ParsedList = boost::container::small_vector<Parsed, 4>;
+  JwtStatus verifyForProvider(size_t p, const TokenList& tokens, ParsedList& parsed, uint64_t now,
+                              TokenCache* cache, bool* any, const KeySource** pending) const;
+  JwtStatus verifyToken(size_t p, std::string_view token, Parsed& pt, uint64_t now,
+                        TokenCache* cache, const KeySource** pending) const;
+  void acceptedBy(size_t p, const TokenList& tokens, const ParsedList& parsed,
+                  AuthResult& r) const;
 
   std::vector<ProviderConfig> providers_;
+  std::vector<uint64_t> provider_ids_;  // unique per provider instance: token-cache keys
   ValidationPolicy policy_;
   Extractor extractor_;
   std::vector<std::string> headers_to_remove_;

@@ -132,7 +132,7 @@ Extractor::Extractor(const std::vector<TokenLocations>& per_provider) {
   locations_.insert(locations_.end(), cookies.begin(), cookies.end());
 }
 
-void Extractor::extract(const RequestView& request, std::vector<ExtractedToken>& out) const {
+void Extractor::extract(const RequestView& request, TokenList& out) const {
   for (size_t i = 0; i < first_query_; ++i) {
     const Location& loc = locations_[i];
     for (const HeaderView& h : request.headers) {

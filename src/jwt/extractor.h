@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 namespace claimgate::jwt {
 
 // One request header field (views into the caller's buffer). Same shape as http::HeaderView,
@@ -67,6 +69,9 @@ class ExtractedToken {
   bool is_owned_ = false;
 };
 
+// The tokens of one request: inline storage for the usual few, so extraction does not allocate.
+using TokenList = boost::container::small_vector<ExtractedToken, 4>;
+
 // Most providers in one requirement (the per-location provider set is a 64-bit mask).
 inline constexpr size_t kMaxProviders = 64;
 
@@ -88,7 +93,7 @@ class Extractor {
   //     fails to parse); no such character: the whole value. Empty prefix: the whole value.
   //   query: the first occurrence of the name, percent-decoded ('+' stays '+').
   //   cookies: every Cookie field split on ';', first occurrence, surrounding '"' stripped.
-  void extract(const RequestView& request, std::vector<ExtractedToken>& out) const;
+  void extract(const RequestView& request, TokenList& out) const;
 
  private:
   std::vector<Location> locations_;

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <set>
 
@@ -744,6 +745,11 @@ std::shared_ptr<const Jwks> Jwks::fromKeys(std::vector<Jwk> keys, JwtStatus* sta
                                            std::string* detail) {
   Errors errors;
   return finish(std::move(keys), errors, status, detail);
+}
+
+uint64_t Jwks::nextId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace claimgate::jwt

@@ -3,6 +3,7 @@
 // looks keys up and verifies. Immutable once built; share it as shared_ptr<const Jwks>.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,11 +67,16 @@ class Jwks {
                                               std::string* detail = nullptr);
 
   const std::vector<Jwk>& keys() const { return keys_; }
+  // Unique per Jwks object in this process (never reused): what verified-token cache entries
+  // are bound to, so that they die with their key set (a refetched set is a new object).
+  uint64_t id() const { return id_; }
 
-  explicit Jwks(std::vector<Jwk> keys) : keys_(std::move(keys)) {}
+  explicit Jwks(std::vector<Jwk> keys) : keys_(std::move(keys)), id_(nextId()) {}
 
  private:
+  static uint64_t nextId();
   std::vector<Jwk> keys_;
+  uint64_t id_;
 };
 
 // Loads one EVP_PKEY (from PEM, a certificate or a private key's public half) into a Jwk after

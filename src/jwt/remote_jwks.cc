@@ -122,6 +122,11 @@ KeySource::Keys RemoteJwks::current() const {
   return Keys{nullptr, JwtStatus::kJwksFetchFail, in_flight_.load(std::memory_order_acquire)};
 }
 
+uint64_t RemoteJwks::peekKeysetId() const {
+  std::shared_ptr<const Entry> e = entry_.load(std::memory_order_acquire);
+  return e && e->jwks ? e->jwks->id() : 0;
+}
+
 void RemoteJwks::start() {
   if (!options_.async_fetch || !fetcher_) return;
   if (started_.exchange(true)) return;

@@ -139,6 +139,8 @@ class RemoteJwks final : public KeySource, public std::enable_shared_from_this<R
   // Lazy mode (async_fetch false): a call that finds no set or an expired one starts the one
   // shared fetch (unless one is running or the failure backoff is on) and does not wait for it.
   Keys current() const override;
+  // The id of the last fetched set (even past its expiry; current() decides), 0 before any.
+  uint64_t peekKeysetId() const override;
 
   // Async mode: starts the first fetch (idempotent). Lazy mode: nothing.
   void start();

@@ -7,6 +7,8 @@
 #include "common/status.h"
 #include "jwt/extractor.h"
 
+#include <boost/container/small_vector.hpp>
+
 namespace claimgate::snapshot {
 namespace {
 
@@ -20,13 +22,18 @@ constexpr int kMaxRouteHops = 3;
 
 std::uint64_t systemNow() { return static_cast<std::uint64_t>(std::time(nullptr)); }
 
-// Per-worker state: the round-robin counter for destinations and endpoints.
+// Per-worker state: the round-robin counter for destinations and endpoints, and the
+// verified-token cache (emptied when this worker first serves a new snapshot: its providers
+// are new, so the old entries could never be found again).
 struct WorkerState final : http::WorkerExtension {
+  explicit WorkerState(const jwt::TokenCacheOptions& o) : cache(o) {}
   std::uint64_t next = 0;
+  jwt::TokenCache cache;
+  const Snapshot* snapshot = nullptr;
 };
 
-WorkerState& workerState(http::WorkerContext& worker) {
-  if (!worker.extension) worker.extension = std::make_unique<WorkerState>();
+WorkerState& workerState(http::WorkerContext& worker, const jwt::TokenCacheOptions& o) {
+  if (!worker.extension) worker.extension = std::make_unique<WorkerState>(o);
   return static_cast<WorkerState&>(*worker.extension);
 }
 
@@ -41,7 +48,8 @@ std::span<const To> convertHeaders(std::span<const From> in, http::Arena& arena)
   }
 }
 
-bool containsName(std::span<const std::string_view> names, std::string_view name) {
+template <class Names>
+bool containsName(const Names& names, std::string_view name) {
   for (auto n : names) {
     if (jwt::asciiIequals(n, name)) return true;
   }
@@ -51,11 +59,13 @@ bool containsName(std::span<const std::string_view> names, std::string_view name
 }  // namespace
 
 // What enforcement has changed so far, for this request.
+// Inline storage: a request with the usual few edits allocates nothing here.
 struct GatewayHandler::State {
   std::span<const http::HeaderView> headers;  // as the next matcher/authenticator sees them
   std::string_view target;                    // after stripped query parameters
-  std::vector<std::string_view> remove;       // names removed upstream
-  std::vector<http::HeaderView> add;          // fields added upstream
+  boost::container::small_vector<std::string_view, 8> remove;  // names removed upstream
+  boost::container::small_vector<http::HeaderView, 4> add;     // fields added upstream
+  WorkerState* worker = nullptr;
   std::array<const CompiledPolicy*, kMaxRouteHops + 1> enforced{};
   int enforced_count = 0;
   std::string_view policy, provider;  // for logs (the last policy enforced)
@@ -75,6 +85,11 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
                                       http::Arena& arena) const {
   const router::ListenerRoutes* listener = snapshot_->listenerRoutes(request.listener_port);
   State st;
+  st.worker = &workerState(worker, options_.token_cache);
+  if (st.worker->snapshot != snapshot_.get()) {
+    st.worker->cache.clear();
+    st.worker->snapshot = snapshot_.get();
+  }
   st.headers = request.headers;
   st.target = request.target;
   stripProtected(request, st, arena);
@@ -98,7 +113,7 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
     if (rt->policy && !st.wasEnforced(rt->policy)) {
       http::Decision denied;
       const std::size_t added_before = st.add.size();
-      const Enforced e = enforce(*rt->policy, request, st, arena, &denied);
+      const Enforced e = enforce(*rt->policy, request, st, &st.worker->cache, arena, &denied);
       if (e == Enforced::kWait) return denied;  // counted once decided, after the wait
       if (e == Enforced::kDenied) {
         denied.log.route = rt->id;
@@ -113,14 +128,14 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
                            (crc == config::ClearRouteCache::kAuto && st.add.size() > added_before);
       if (rematch && hop < kMaxRouteHops) {
         // Recompute what the next match sees: the request's fields minus removals plus additions.
-        std::vector<http::HeaderView> next;
+        std::span<http::HeaderView> stored =
+            arena.makeArray<http::HeaderView>(request.headers.size() + st.add.size());
+        std::size_t k = 0;
         for (const auto& h : request.headers) {
-          if (!containsName(st.remove, h.name)) next.push_back(h);
+          if (!containsName(st.remove, h.name)) stored[k++] = h;
         }
-        next.insert(next.end(), st.add.begin(), st.add.end());
-        std::span<http::HeaderView> stored = arena.makeArray<http::HeaderView>(next.size());
-        std::copy(next.begin(), next.end(), stored.begin());
-        st.headers = stored;
+        for (const auto& h : st.add) stored[k++] = h;
+        st.headers = stored.first(k);
         continue;
       }
     }
@@ -148,7 +163,7 @@ void GatewayHandler::stripProtected(const http::RequestHead& request, State& st,
 
 GatewayHandler::Enforced GatewayHandler::enforce(const CompiledPolicy& policy,
                                                  const http::RequestHead& request, State& st,
-                                                 http::Arena& arena,
+                                                 jwt::TokenCache* cache, http::Arena& arena,
                                                  http::Decision* reply) const {
   const jwt::Authenticator& auth = *policy.authenticator;
   st.enforced[st.enforced_count++] = &policy;
@@ -156,7 +171,7 @@ GatewayHandler::Enforced GatewayHandler::enforce(const CompiledPolicy& policy,
   // Client copies of every header a provider sets were removed before routing (stripProtected).
 
   const jwt::RequestView view{convertHeaders<jwt::HeaderView>(st.headers, arena), st.target};
-  const jwt::AuthResult r = auth.authenticate(view, options_.now());
+  const jwt::AuthResult r = auth.authenticate(view, options_.now(), cache);
   if (r.provider >= 0) st.provider = auth.providers()[static_cast<std::size_t>(r.provider)].name;
   if (r.pending_keys && request.may_wait) {
     // Lazy remote JWKS: a provider's first key set is being fetched. Wait for that one shared
@@ -224,7 +239,7 @@ http::Decision GatewayHandler::act(const http::RequestHead& request,
   }
 
   // forwardTo: a weighted destination, then round-robin over its endpoints.
-  WorkerState& ws = workerState(worker);
+  WorkerState& ws = *st.worker;
   const std::uint64_t n = ws.next++;
   const WeightedUpstream* chosen = &rt.upstreams.front();
   if (rt.upstreams.size() > 1 && rt.total_weight > 0) {

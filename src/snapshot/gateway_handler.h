@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "http/handler.h"
+#include "jwt/token_cache.h"
 #include "snapshot/snapshot.h"
 
 namespace claimgate::snapshot {
@@ -18,6 +19,8 @@ struct HandlerOptions {
   std::chrono::milliseconds upstream_timeout{15000};  // Envoy's default route timeout
   // Seconds since the epoch; a parameter so tests can pin time.
   std::uint64_t (*now)() = nullptr;  // nullptr = the system clock
+  // Per worker thread: verified tokens (and recent signature failures) by token bytes.
+  jwt::TokenCacheOptions token_cache{};
 };
 
 class GatewayHandler final : public http::RequestHandler {
@@ -34,7 +37,7 @@ class GatewayHandler final : public http::RequestHandler {
   void stripProtected(const http::RequestHead& request, State& st, http::Arena& arena) const;
   enum class Enforced { kContinue, kDenied, kWait };
   Enforced enforce(const CompiledPolicy& policy, const http::RequestHead& request, State& st,
-                   http::Arena& arena, http::Decision* reply) const;
+                   jwt::TokenCache* cache, http::Arena& arena, http::Decision* reply) const;
   http::Decision act(const http::RequestHead& request, const router::RouteMatch& match,
                      const RouteRuntime& rt, State& st, http::WorkerContext& worker,
                      http::Arena& arena) const;

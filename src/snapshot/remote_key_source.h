@@ -50,6 +50,7 @@ class RemoteKeySource final : public jwt::KeySource {
   // The shared key set's answer; kJwksFetchFail when the source cannot fetch (see
   // fetchSupported). Lock-free.
   Keys current() const override;
+  uint64_t peekKeysetId() const override { return keys_ ? keys_->peekKeysetId() : 0; }
   // Call when a token's kid/alg matched no key of current() (kJwksKidAlgMismatch): one
   // rate-limited refetch. Lock-free.
   void onUnknownKid() const;

@@ -86,6 +86,11 @@ struct Req {
   std::string target = "/get";
 };
 
+template <class List>
+std::vector<std::string_view> list(const List& l) {
+  return {l.begin(), l.end()};
+}
+
 AuthResult run(const Authenticator& auth, const Req& req, uint64_t now = kNow) {
   std::vector<HeaderView> views;
   for (const auto& [name, value] : req.headers) views.push_back(HeaderView{name, value});
@@ -183,7 +188,7 @@ TEST(Authenticator, RepeatedHeaderEveryValueMustVerify) {
   EXPECT_EQ(r.status, JwtStatus::kJwtVerificationFail);
   AuthResult ok = run(auth, Req{{{"Authorization", bearer(tokenA())}, {"authorization", bearer(tokenA())}}});
   EXPECT_EQ(ok.status, JwtStatus::kOk);
-  EXPECT_EQ(ok.strip_headers, std::vector<std::string_view>{"authorization"});
+  EXPECT_EQ(list(ok.strip_headers), std::vector<std::string_view>{"authorization"});
 }
 
 TEST(Authenticator, TrailingJunkFailsParsing) {
@@ -198,8 +203,8 @@ TEST(Authenticator, BothTokensValidHeaderTokenIsTheRequestsToken) {
   AuthResult r = run(auth, Req{{{"Authorization", bearer(tokenA())}}, "/get?a=1&access_token=" + other});
   ASSERT_EQ(r.status, JwtStatus::kOk);
   EXPECT_EQ(r.jwt->token(), tokenA());
-  EXPECT_EQ(r.strip_headers, std::vector<std::string_view>{"authorization"});
-  EXPECT_EQ(r.strip_query_params, std::vector<std::string_view>{"access_token"});
+  EXPECT_EQ(list(r.strip_headers), std::vector<std::string_view>{"authorization"});
+  EXPECT_EQ(list(r.strip_query_params), std::vector<std::string_view>{"access_token"});
   EXPECT_EQ(removeQueryParams("/get?a=1&access_token=" + other, r.strip_query_params), "/get?a=1");
 }
 
@@ -220,7 +225,7 @@ TEST(Authenticator, TokenAtOtherProvidersLocationIsUnknownIssuer) {
   AuthResult ok = run(auth, Req{{{"X-B", bearer(tokenB())}}});
   EXPECT_EQ(ok.status, JwtStatus::kOk);
   EXPECT_EQ(ok.provider, 1);
-  EXPECT_EQ(ok.strip_headers, std::vector<std::string_view>{"x-b"});
+  EXPECT_EQ(list(ok.strip_headers), std::vector<std::string_view>{"x-b"});
   // A token in a location no provider reads is not seen at all.
   EXPECT_EQ(run(auth, Req{{{"Authorization", bearer(tokenA())}}}).status, JwtStatus::kJwtMissed);
 }
@@ -231,7 +236,7 @@ TEST(Authenticator, ProviderWithTokensElsewhereStillAcceptsItsOwn) {
   AuthResult r = run(auth, Req{{{"X-A", bearer(tokenA())}, {"X-B", bearer("x.y.z")}}});
   EXPECT_EQ(r.status, JwtStatus::kOk);
   EXPECT_EQ(r.provider, 0);
-  EXPECT_EQ(r.strip_headers, std::vector<std::string_view>{"x-a"});
+  EXPECT_EQ(list(r.strip_headers), std::vector<std::string_view>{"x-a"});
 }
 
 struct PreferenceCase {
@@ -525,6 +530,112 @@ TEST(Authenticator, OnlyTheAcceptingProvidersHeaders) {
   ASSERT_EQ(h.headers.size(), 1u);
   EXPECT_EQ(h.headers[0].name, "X-B-Sub");
   EXPECT_EQ(h.headers[0].value, "bob");
+}
+
+
+// ---- the verified-token cache -----------------------------------------------------------------
+
+AuthResult runCached(const Authenticator& auth, const Req& req, TokenCache& cache,
+                     uint64_t now = kNow) {
+  std::vector<HeaderView> views;
+  for (const auto& [n, v] : req.headers) views.push_back({n, v});
+  return auth.authenticate(RequestView{views, req.target}, now, &cache);
+}
+
+// A key set that can be swapped (a refetched remote JWKS is a new Jwks object).
+class SwappableKeys final : public KeySource {
+ public:
+  explicit SwappableKeys(const std::string& secret) { swap(secret); }
+  void swap(const std::string& secret) {
+    JwtStatus st = JwtStatus::kOk;
+    jwks_ = Jwks::fromJwkJson(R"({"kty":"oct","k":")" + base64UrlEncode(secret) + R"("})", &st);
+  }
+  Keys current() const override {
+    ++current_calls;
+    return Keys{jwks_, JwtStatus::kOk};
+  }
+  uint64_t peekKeysetId() const override { return jwks_->id(); }
+  mutable int current_calls = 0;
+
+ private:
+  std::shared_ptr<const Jwks> jwks_;
+};
+
+TEST(AuthenticatorCache, HitSkipsParseAndSignatureButNotTheTimeCheck) {
+  Authenticator auth({providerA()}, ValidationPolicy::kRequireValid);
+  TokenCache cache;
+  const std::string t = tokenA(R"(,"exp":1700000100)");
+  const Req req{{{"Authorization", bearer(t)}}};
+  AuthResult first = runCached(auth, req, cache);
+  ASSERT_EQ(first.status, JwtStatus::kOk);
+  EXPECT_EQ(cache.counters().inserts, 1u);
+  AuthResult second = runCached(auth, req, cache);
+  EXPECT_EQ(second.status, JwtStatus::kOk);
+  EXPECT_EQ(cache.counters().hits, 1u);
+  EXPECT_EQ(second.jwt, first.jwt) << "the cached Jwt itself, not a new parse";
+  EXPECT_EQ(list(second.strip_headers), std::vector<std::string_view>{"authorization"});
+  // Past exp (and its 60 s skew): the cached token is expired like a fresh one would be.
+  EXPECT_EQ(runCached(auth, req, cache, 1700000100 + 61).status, JwtStatus::kJwtExpired);
+  EXPECT_EQ(cache.counters().hits, 2u);
+}
+
+TEST(AuthenticatorCache, ReplayedBadSignatureIsAnsweredFromTheNegativeCache) {
+  Authenticator auth({providerA()}, ValidationPolicy::kRequireValid);
+  TokenCache cache;
+  const Req req{{{"Authorization", bearer(badSigA())}}};
+  EXPECT_EQ(runCached(auth, req, cache).status, JwtStatus::kJwtVerificationFail);
+  EXPECT_EQ(cache.counters().negative_inserts, 1u);
+  EXPECT_EQ(runCached(auth, req, cache).status, JwtStatus::kJwtVerificationFail);
+  EXPECT_EQ(cache.counters().negative_hits, 1u);
+  EXPECT_EQ(cache.size(), 0u) << "a bad token is never a positive entry";
+  // A token that fails before the signature (time) is not remembered at all.
+  EXPECT_EQ(runCached(auth, Req{{{"Authorization", bearer(expiredA())}}}, cache).status,
+            JwtStatus::kJwtExpired);
+  EXPECT_EQ(cache.counters().negative_inserts, 1u);
+}
+
+TEST(AuthenticatorCache, EntriesDieWithTheirKeySet) {
+  auto keys = std::make_shared<SwappableKeys>(kSecretA);
+  ProviderConfig p = providerA();
+  p.keys = keys;
+  Authenticator auth({p}, ValidationPolicy::kRequireValid);
+  TokenCache cache;
+  const Req req{{{"Authorization", bearer(tokenA())}}};
+  ASSERT_EQ(runCached(auth, req, cache).status, JwtStatus::kOk);
+  ASSERT_EQ(runCached(auth, req, cache).status, JwtStatus::kOk);
+  EXPECT_EQ(cache.counters().hits, 1u);
+  // Rotated to another secret: the cached token must be verified again, and now fails.
+  keys->swap(kSecretB);
+  EXPECT_EQ(runCached(auth, req, cache).status, JwtStatus::kJwtVerificationFail);
+  EXPECT_EQ(cache.counters().hits, 1u);
+  // Back to a set with the right key (a new object): verified afresh, then cached again.
+  keys->swap(kSecretA);
+  EXPECT_EQ(runCached(auth, req, cache).status, JwtStatus::kOk);
+  EXPECT_EQ(runCached(auth, req, cache).status, JwtStatus::kOk);
+  EXPECT_EQ(cache.counters().hits, 2u);
+}
+
+TEST(AuthenticatorCache, EachAuthenticatorHasItsOwnEntries) {
+  // Same provider settings, two compiled policies (e.g. two snapshots): no sharing.
+  Authenticator a1({providerA()}, ValidationPolicy::kRequireValid);
+  Authenticator a2({providerA()}, ValidationPolicy::kRequireValid);
+  TokenCache cache;
+  const Req req{{{"Authorization", bearer(tokenA())}}};
+  ASSERT_EQ(runCached(a1, req, cache).status, JwtStatus::kOk);
+  ASSERT_EQ(runCached(a2, req, cache).status, JwtStatus::kOk);
+  EXPECT_EQ(cache.counters().hits, 0u);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(AuthenticatorCache, IssuerStillCheckedOnAHit) {
+  // Provider B shares A's key but wants another issuer; a token cached for A must not pass B.
+  ProviderConfig b = providerA();
+  b.checks.issuer = "https://other.example";
+  Authenticator auth({b}, ValidationPolicy::kRequireValid);
+  TokenCache cache;
+  EXPECT_EQ(runCached(auth, Req{{{"Authorization", bearer(tokenA())}}}, cache).status,
+            JwtStatus::kJwtUnknownIssuer);
+  EXPECT_EQ(cache.size(), 0u);
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ std::string describe(const Location& l) {
 
 std::vector<Found> extractAll(const Extractor& ex, const std::vector<HeaderView>& headers,
                               std::string_view target) {
-  std::vector<ExtractedToken> tokens;
+  TokenList tokens;
   ex.extract(RequestView{headers, target}, tokens);
   std::vector<Found> out;
   for (const auto& t : tokens) {
