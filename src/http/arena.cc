@@ -20,7 +20,11 @@ void* Arena::allocate(std::size_t size, std::size_t align) {
   }
   // Grow geometrically so a pathological request costs O(log n) blocks.
   std::size_t want = std::max(size + align, blocks_.empty() ? first_size_ : blocks_.back().size * 2);
-  blocks_.push_back(Block{std::make_unique<char[]>(want), want});
+  if (pool_ && want == pool_->blockSize()) {
+    blocks_.push_back(Block{pool_->get(), want});
+  } else {
+    blocks_.push_back(Block{std::make_unique_for_overwrite<char[]>(want), want});
+  }
   current_ = blocks_.size() - 1;
   offset_ = 0;
   used_ -= size;  // counted again by the retry
@@ -48,9 +52,22 @@ void Arena::reset() {
     std::size_t total = 0;
     for (const Block& b : blocks_) total += b.size;
     total = std::min(total, kMaxKept);
-    blocks_.clear();
-    blocks_.push_back(Block{std::make_unique<char[]>(total), total});
+    release();
+    blocks_.push_back(Block{std::make_unique_for_overwrite<char[]>(total), total});
   }
+  current_ = 0;
+  offset_ = 0;
+  used_ = 0;
+}
+
+void Arena::release() {
+  if (pool_) {
+    for (Block& b : blocks_) {
+      if (b.size == pool_->blockSize()) pool_->put(std::move(b.data));
+    }
+  }
+  blocks_.clear();
+  blocks_.shrink_to_fit();
   current_ = 0;
   offset_ = 0;
   used_ = 0;

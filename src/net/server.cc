@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <stdexcept>
@@ -75,14 +76,25 @@ asio::awaitable<void> acceptLoop(Worker& w, tcp::acceptor& a, const ListenerStat
   }
 }
 
-// Closes pooled upstream connections idle for longer than the limit, every few seconds.
+// Every few seconds (a quarter of the idle timeout when that is shorter, at least 50 ms):
+// closes pooled upstream connections idle for longer than their limit, and ends parked
+// keep-alive client connections idle for longer than idle_timeout (they wait without a timer
+// of their own; see serve()).
 asio::awaitable<void> sweepLoop(Worker& w) {
+  const auto idle_timeout = w.core.config.limits.idle_timeout;
+  const auto period = std::clamp<std::chrono::milliseconds>(
+      idle_timeout / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(5000));
   for (;;) {
     beast::error_code ec;
-    w.sweep_timer.expires_after(std::chrono::seconds(5));
+    w.sweep_timer.expires_after(period);
     co_await w.sweep_timer.async_wait(redirect_error(use_awaitable, ec));
     if (ec || w.draining) co_return;
-    w.pool.sweep(SteadyClock::now(), w.core.config.limits.upstream_idle_timeout);
+    const auto now = SteadyClock::now();
+    w.pool.sweep(now, w.core.config.limits.upstream_idle_timeout);
+    if (idle_timeout.count() <= 0) continue;
+    for (SessionNode* n = w.sessions.next; n != &w.sessions; n = n->next) {
+      if (n->parked && now - n->idle_since > idle_timeout) n->tcp->socket().cancel(ec);
+    }
   }
 }
 
@@ -243,6 +255,7 @@ void Server::start() {
       } catch (const std::exception& e) {
         spdlog::error("worker {} stopped by exception: {}", w.ctx.index(), e.what());
       }
+      w.submitLog();            // the last partial access-log batch
       w.ctx.extension.reset();  // per-thread state dies on its thread
     });
   }

@@ -69,6 +69,9 @@ inline void setDeadline(beast::tcp_stream& s, milliseconds t) {
   }
 }
 
+constexpr std::size_t kTlsIdleRead = 2048;
+constexpr std::size_t kHeadReadSize = 8192;
+
 // Per downstream connection; parsers, buffers and the arena are reused for every request.
 struct Conn {
   Conn(Worker& w, const ListenerState& l, bool tls)
@@ -78,10 +81,34 @@ struct Conn {
         tls(tls),
         // The head limit trips first (431); the extra room is for pipelined bytes behind it.
         buffer(w.core.config.limits.max_request_head + 16 * 1024),
-        arena(16 * 1024),
-        body_buf(std::make_unique<char[]>(w.core.config.limits.body_buffer)) {
-    headers.reserve(32);
-    out.reserve(512);
+        arena(w.blocks.blockSize(), &w.blocks) {}
+  ~Conn() { releaseBody(); }
+
+  // The relay buffer, allocated on first use (and again after releaseIdle()).
+  char* bodyBuf() {
+    if (!body_buf) {
+      body_buf = limits.body_buffer == w.blocks.blockSize()
+                     ? w.blocks.get()
+                     : std::make_unique_for_overwrite<char[]>(limits.body_buffer);
+    }
+    return body_buf.get();
+  }
+  void releaseBody() {
+    if (body_buf && limits.body_buffer == w.blocks.blockSize()) w.blocks.put(std::move(body_buf));
+    body_buf.reset();
+  }
+  // Between requests on a keep-alive connection with nothing buffered: give back every
+  // per-request buffer, so that an idle connection costs its coroutine frame and this object
+  // only (10,000 idle clients must fit in a few tens of MiB). The 16 KiB blocks go to the
+  // worker's BlockPool, where the next busy connection takes them without a malloc; the read
+  // buffer is freed and allocated again (one malloc/free pair per request).
+  void releaseIdle() {
+    buffer.clear();
+    buffer.shrink_to_fit();
+    arena.release();
+    releaseBody();
+    std::vector<http::HeaderView>().swap(headers);
+    std::string().swap(out);
   }
 
   Worker& w;
@@ -96,7 +123,8 @@ struct Conn {
   std::optional<ResponseParser> res;
   std::vector<http::HeaderView> headers;
   std::string out;                      // local replies
-  std::unique_ptr<char[]> body_buf;     // relay buffer, both directions (one at a time)
+  std::unique_ptr<char[]> body_buf;     // relay buffer, both directions (one at a time); lazy
+  std::unique_ptr<char[]> tls_idle_buf;  // TLS only: where an idle wait reads (kTlsIdleRead)
   // Closing while the client may still be sending (an error reply, an unread body): close
   // lingering, so unread input does not turn into a RST that destroys our last response.
   bool linger = false;
@@ -234,7 +262,7 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   beast::error_code ec;
   auto& m = c.req->get();
   const milliseconds idle = c.limits.idle_timeout;
-  char* buf = c.body_buf.get();
+  char* buf = c.bodyBuf();
   const std::size_t n = c.limits.body_buffer;
 
   // 1. Request: head, then the body streamed from the client.
@@ -387,7 +415,7 @@ asio::awaitable<bool> drainBody(AnyStream& s, Conn& c) {
   beast::error_code ec;
   while (!c.req->is_done()) {
     auto& body = c.req->get().body();
-    body.data = c.body_buf.get();
+    body.data = c.bodyBuf();
     body.size = c.limits.body_buffer;
     setDeadline(lowest(s), c.limits.idle_timeout);
     co_await bh::async_read(s, c.buffer, *c.req, redirect_error(use_awaitable, ec));
@@ -446,7 +474,7 @@ inline void logAndCount(Conn& c, const http::LogFields& log, std::string_view me
   c.w.ctx.stats().inc("claimgate_requests_total",
                       {{"route", log.route}, {"decision", log.decision},
                        {"code", std::string_view(code, static_cast<std::size_t>(r.ptr - code))}});
-  if (AccessLog* al = c.w.core.access_log.get()) {
+  if (c.w.core.access_log) {
     AccessLogEntry e;
     e.time = when;
     e.method = method;
@@ -460,11 +488,10 @@ inline void logAndCount(Conn& c, const http::LogFields& log, std::string_view me
     e.status = o.status;
     e.upstream = o.upstream;
     e.duration = SteadyClock::now() - started;
-    al->write(c.w.log_formatter.format(e));
+    c.w.appendLog(c.w.log_formatter.format(e));
   }
 }
 
-// The request loop of one connection.
 // Suspends until the handler's Wait is over: its resume callback ran (posted back to this
 // worker through the gate), `limit` passed, or there was nothing to wait for. The callback
 // holds only weak references, so a fetch finishing after the request (or the worker) is gone
@@ -485,6 +512,135 @@ asio::awaitable<void> awaitDecisionInput(Worker& w, const http::Wait& wait, mill
   co_await timer->async_wait(redirect_error(use_awaitable, ec));
 }
 
+// One request of a connection, from its head to the end of its response. A coroutine of its
+// own so that its large frame exists only while a request is in flight (asio recycles it): an
+// idle keep-alive connection keeps only serve()'s small frame. False: close the connection.
+asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
+  const Limits& lim = c.limits;
+  beast::error_code ec;
+  c.req.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldsAlloc(c.arena)));
+  c.req->header_limit(static_cast<std::uint32_t>(lim.max_request_head));
+  c.req->body_limit(boost::none);  // streamed through; the upstream applies its own limit
+  RequestInfo ri;
+  // Room for a whole usual head in one read: with little free capacity (a new or just idle
+  // connection's empty buffer) Beast reads 512 bytes at a time and re-parses the head after
+  // each read (a 1 KiB JWT request would take 3 reads).
+  if (c.buffer.capacity() - c.buffer.size() < 1024) c.buffer.prepare(kHeadReadSize);
+  setDeadline(lowest(s), lim.header_timeout);
+  co_await bh::async_read_header(s, c.buffer, *c.req, redirect_error(use_awaitable, ec));
+  if (ec) {
+    // The client's version is unknown (maybe unparsed): answer as HTTP/1.1 and close.
+    if (ec == bh::error::header_limit || ec == bh::error::buffer_overflow) {
+      c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "head_too_large"}});
+      c.linger = true;
+      co_await writeLocal(s, c, http::LocalReply::protocolError(431), ri, true);
+    } else if (isParseError(ec)) {
+      c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "bad_request"}});
+      c.linger = true;
+      co_await writeLocal(s, c, http::LocalReply::protocolError(400), ri, true);
+    } else if (ec == beast::error::timeout && c.req->got_some()) {
+      c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "head_timeout"}});
+    }
+    co_return false;  // end of stream, reset, timeout
+  }
+  auto& m = c.req->get();
+  ri.http10 = m.version() < 11;
+  ri.keep_alive = c.req->keep_alive();
+  ri.head = m.method() == bh::verb::head;
+  ri.idempotent = ri.head || m.method() == bh::verb::get || m.method() == bh::verb::options ||
+                  m.method() == bh::verb::trace;
+  std::size_t host_count = 0;
+  if (int bad = checkFraming(*c.req, host_count); bad != 0) {
+    c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "bad_framing"}});
+    c.linger = true;
+    co_await writeLocal(s, c, http::LocalReply::protocolError(bad), ri, true);
+    co_return false;
+  }
+  if (auto it = m.find(bh::field::expect); it != m.end()) {
+    ri.expect_continue = http::iequals(sv(it->value()), "100-continue");
+  }
+
+  const auto when = std::chrono::system_clock::now();
+  const auto started = SteadyClock::now();
+  c.headers.clear();
+  c.headers.reserve(32);  // one allocation after an idle release, none otherwise
+  std::string_view host;
+  for (const auto& f : m) {
+    c.headers.push_back({sv(f.name_string()), sv(f.value())});
+    if (f.name() == bh::field::host) host = sv(f.value());
+  }
+  http::RequestHead head;
+  head.method = sv(m.method_string());
+  head.target = sv(m.target());
+  head.host = host;
+  head.tls = c.tls;
+  head.remote_addr = c.remote_addr;
+  head.listener_port = c.listener.port;
+  head.headers = c.headers;
+
+  // The log needs the request as sent; forwarding rewrites the head in place.
+  std::string_view log_method, log_authority, log_path;
+  if (c.w.core.access_log) {
+    log_method = c.arena.copy(head.method);
+    log_authority = c.arena.copy(head.host);
+    log_path = c.arena.copy(head.target);
+  }
+
+  std::shared_ptr<HandlerHolder> holder;  // keeps what the decision points to alive
+  http::Decision d;
+  if (c.listener.https_redirect && !c.tls) {
+    // RFC 9110 §15.4.2; the port is dropped, as Envoy's https_redirect does.
+    std::string_view location = c.arena.concat({"https://", hostWithoutPort(host), head.target});
+    d = http::Decision::reply(http::LocalReply::text(301, {}).withHeader("location", location),
+                              {.decision = "https_redirect"});
+  } else {
+    holder = c.w.currentHandler();
+    if (holder && holder->handler) {
+      d = holder->handler->handle(head, c.w.ctx, c.arena);
+      if (auto* wait = std::get_if<http::Wait>(&d.action)) {
+        co_await awaitDecisionInput(c.w, *wait, lim.header_timeout);
+        head.may_wait = false;
+        d = holder->handler->handle(head, c.w.ctx, c.arena);
+      }
+      if (std::holds_alternative<http::Wait>(d.action)) {  // a handler bug: never hang
+        d = http::Decision::reply(http::LocalReply::noHealthyUpstream(), {.decision = "no_decision"});
+      }
+    } else {
+      d = http::Decision::reply(http::LocalReply::noRoute(), {.decision = "no_handler"});
+    }
+  }
+
+  Outcome o;
+  if (const auto* reply = std::get_if<http::LocalReply>(&d.action)) {
+    bool pending = !c.req->is_done();
+    // A body we have not asked for (Expect) or that is long is not read: close instead.
+    bool close = !ri.keep_alive || c.w.draining || (pending && ri.expect_continue);
+    if (pending && !close) {
+      auto len = c.req->content_length();
+      if (len && *len > lim.max_drain_body) close = true;
+    }
+    o.status = reply->status;
+    o.close = close;
+    bool ok = co_await writeLocal(s, c, *reply, ri, close);
+    if (ok && !close && pending) ok = co_await drainBody(s, c);
+    if (!ok) o.close = true;
+  } else if (const auto& plan = std::get<http::ForwardPlan>(d.action); plan.upstream) {
+    o = co_await forward(s, c, plan, ri);
+  } else {
+    // A handler bug (no upstream): refuse rather than crash; Envoy's text for no endpoints.
+    o.status = 503;
+    o.close = !ri.keep_alive || c.w.draining || !c.req->is_done();
+    if (!co_await writeLocal(s, c, http::LocalReply::noHealthyUpstream(), ri, o.close)) o.close = true;
+  }
+  logAndCount(c, d.log, log_method, log_authority, log_path, o, when, started);
+  if (o.close) {
+    c.linger = !c.req->is_done() || c.buffer.size() != 0;
+    co_return false;
+  }
+  co_return true;
+}
+
+// The request loop of one connection.
 asio::awaitable<void> serve(AnyStream& s, Conn& c) {
   const Limits& lim = c.limits;
   bool first = true;
@@ -492,134 +648,39 @@ asio::awaitable<void> serve(AnyStream& s, Conn& c) {
     c.res.reset();  // parsers first: their fields live in the arena
     c.req.reset();
     c.arena.reset();
-    c.req.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldsAlloc(c.arena)));
-    c.req->header_limit(static_cast<std::uint32_t>(lim.max_request_head));
-    c.req->body_limit(boost::none);  // streamed through; the upstream applies its own limit
-    beast::error_code ec;
     if (!first && c.buffer.size() == 0) {
-      // Idle keep-alive: wait for the first byte of the next request with the idle timeout;
-      // the head deadline starts with it.
+      // Idle keep-alive: wait for the next request holding no heap buffer meanwhile; the head
+      // deadline starts with its first bytes.
       if (c.w.draining) co_return;
       c.node.idle = true;
-      setDeadline(lowest(s), lim.idle_timeout);
-      std::size_t got = co_await s.async_read_some(c.buffer.prepare(4096),
-                                                   redirect_error(use_awaitable, ec));
-      c.node.idle = false;
-      if (ec) co_return;
-      c.buffer.commit(got);
+      c.releaseIdle();
+      beast::error_code ec;
+      if (!c.tls) {
+        // Plain TCP: wait until readable, read nothing (no failed speculative read either).
+        // The idle timeout is enforced by the worker's sweep (coarse, like nginx's and
+        // HAProxy's), which cancels this wait.
+        c.node.parked = true;
+        c.node.idle_since = SteadyClock::now();
+        co_await lowest(s).socket().async_wait(tcp::socket::wait_read,
+                                               redirect_error(use_awaitable, ec));
+        c.node.parked = false;
+        c.node.idle = false;
+        if (ec) co_return;
+      } else {
+        // TLS: bytes may already sit decrypted or buffered in the TLS layer, so read (a small
+        // buffer: an idle TLS connection's cost is the TLS layer's own buffers anyway).
+        setDeadline(lowest(s), lim.idle_timeout);
+        if (!c.tls_idle_buf) c.tls_idle_buf = std::make_unique_for_overwrite<char[]>(kTlsIdleRead);
+        std::size_t got = co_await s.async_read_some(asio::buffer(c.tls_idle_buf.get(), kTlsIdleRead),
+                                                     redirect_error(use_awaitable, ec));
+        c.node.idle = false;
+        if (ec) co_return;
+        c.buffer.commit(asio::buffer_copy(c.buffer.prepare(std::max(got, kHeadReadSize)),
+                                          asio::buffer(c.tls_idle_buf.get(), got)));
+      }
     }
     first = false;
-    RequestInfo ri;
-    setDeadline(lowest(s), lim.header_timeout);
-    co_await bh::async_read_header(s, c.buffer, *c.req, redirect_error(use_awaitable, ec));
-    if (ec) {
-      // The client's version is unknown (maybe unparsed): answer as HTTP/1.1 and close.
-      if (ec == bh::error::header_limit || ec == bh::error::buffer_overflow) {
-        c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "head_too_large"}});
-        c.linger = true;
-        co_await writeLocal(s, c, http::LocalReply::protocolError(431), ri, true);
-      } else if (isParseError(ec)) {
-        c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "bad_request"}});
-        c.linger = true;
-        co_await writeLocal(s, c, http::LocalReply::protocolError(400), ri, true);
-      } else if (ec == beast::error::timeout && c.req->got_some()) {
-        c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "head_timeout"}});
-      }
-      co_return;  // end of stream, reset, timeout
-    }
-    auto& m = c.req->get();
-    ri.http10 = m.version() < 11;
-    ri.keep_alive = c.req->keep_alive();
-    ri.head = m.method() == bh::verb::head;
-    ri.idempotent = ri.head || m.method() == bh::verb::get || m.method() == bh::verb::options ||
-                    m.method() == bh::verb::trace;
-    std::size_t host_count = 0;
-    if (int bad = checkFraming(*c.req, host_count); bad != 0) {
-      c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "bad_framing"}});
-      c.linger = true;
-      co_await writeLocal(s, c, http::LocalReply::protocolError(bad), ri, true);
-      co_return;
-    }
-    if (auto it = m.find(bh::field::expect); it != m.end()) {
-      ri.expect_continue = http::iequals(sv(it->value()), "100-continue");
-    }
-
-    const auto when = std::chrono::system_clock::now();
-    const auto started = SteadyClock::now();
-    c.headers.clear();
-    std::string_view host;
-    for (const auto& f : m) {
-      c.headers.push_back({sv(f.name_string()), sv(f.value())});
-      if (f.name() == bh::field::host) host = sv(f.value());
-    }
-    http::RequestHead head;
-    head.method = sv(m.method_string());
-    head.target = sv(m.target());
-    head.host = host;
-    head.tls = c.tls;
-    head.remote_addr = c.remote_addr;
-    head.listener_port = c.listener.port;
-    head.headers = c.headers;
-
-    // The log needs the request as sent; forwarding rewrites the head in place.
-    std::string_view log_method, log_authority, log_path;
-    if (c.w.core.access_log) {
-      log_method = c.arena.copy(head.method);
-      log_authority = c.arena.copy(head.host);
-      log_path = c.arena.copy(head.target);
-    }
-
-    std::shared_ptr<HandlerHolder> holder;  // keeps what the decision points to alive
-    http::Decision d;
-    if (c.listener.https_redirect && !c.tls) {
-      // RFC 9110 §15.4.2; the port is dropped, as Envoy's https_redirect does.
-      std::string_view location = c.arena.concat({"https://", hostWithoutPort(host), head.target});
-      d = http::Decision::reply(http::LocalReply::text(301, {}).withHeader("location", location),
-                                {.decision = "https_redirect"});
-    } else {
-      holder = c.w.currentHandler();
-      if (holder && holder->handler) {
-        d = holder->handler->handle(head, c.w.ctx, c.arena);
-        if (auto* wait = std::get_if<http::Wait>(&d.action)) {
-          co_await awaitDecisionInput(c.w, *wait, lim.header_timeout);
-          head.may_wait = false;
-          d = holder->handler->handle(head, c.w.ctx, c.arena);
-        }
-        if (std::holds_alternative<http::Wait>(d.action)) {  // a handler bug: never hang
-          d = http::Decision::reply(http::LocalReply::noHealthyUpstream(), {.decision = "no_decision"});
-        }
-      } else {
-        d = http::Decision::reply(http::LocalReply::noRoute(), {.decision = "no_handler"});
-      }
-    }
-
-    Outcome o;
-    if (const auto* reply = std::get_if<http::LocalReply>(&d.action)) {
-      bool pending = !c.req->is_done();
-      // A body we have not asked for (Expect) or that is long is not read: close instead.
-      bool close = !ri.keep_alive || c.w.draining || (pending && ri.expect_continue);
-      if (pending && !close) {
-        auto len = c.req->content_length();
-        if (len && *len > lim.max_drain_body) close = true;
-      }
-      o.status = reply->status;
-      o.close = close;
-      bool ok = co_await writeLocal(s, c, *reply, ri, close);
-      if (ok && !close && pending) ok = co_await drainBody(s, c);
-      if (!ok) o.close = true;
-    } else if (const auto& plan = std::get<http::ForwardPlan>(d.action); plan.upstream) {
-      o = co_await forward(s, c, plan, ri);
-    } else {
-      // A handler bug (no upstream): refuse rather than crash; Envoy's text for no endpoints.
-      o.status = 503;
-      o.close = !ri.keep_alive || c.w.draining || !c.req->is_done();
-      if (!co_await writeLocal(s, c, http::LocalReply::noHealthyUpstream(), ri, o.close)) o.close = true;
-    }
-    logAndCount(c, d.log, log_method, log_authority, log_path, o, when, started);
-    if (o.close) {
-      c.linger = !c.req->is_done() || c.buffer.size() != 0;
-      co_return;
-    }
+    if (!co_await serveOne(s, c)) co_return;
   }
 }
 
@@ -665,7 +726,7 @@ asio::awaitable<void> runPlainSession(Worker& w, const ListenerState& l, tcp::so
     spdlog::debug("session ended by exception: {}", e.what());
   }
   if (c.linger) {
-    co_await lingeringClose(stream, c.body_buf.get(), c.limits.body_buffer);
+    co_await lingeringClose(stream, c.bodyBuf(), c.limits.body_buffer);
   } else {
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream.socket().close(ec);

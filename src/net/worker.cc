@@ -120,6 +120,27 @@ Worker::~Worker() {
   client_tls.clear();
 }
 
+void Worker::appendLog(std::string_view line) {
+  AccessLog* log = core.access_log.get();
+  if (!log) return;
+  log_batch.append(line);
+  log_batch += '\n';
+  if (log_batch.size() >= AccessLog::kBatchBytes) {
+    log->submit(log_batch);
+  } else if (!log_timer_armed) {
+    log_timer_armed = true;
+    log_timer.expires_after(AccessLog::kBatchDelay);
+    log_timer.async_wait([this](const beast::error_code&) {
+      log_timer_armed = false;
+      submitLog();
+    });
+  }
+}
+
+void Worker::submitLog() {
+  if (AccessLog* log = core.access_log.get()) log->submit(log_batch);
+}
+
 void Worker::link(SessionNode& n) {
   n.next = sessions.next;
   n.prev = &sessions;

@@ -59,6 +59,8 @@ struct SessionNode {
   SessionNode* prev = nullptr;
   SessionNode* next = nullptr;
   bool idle = false;              // waiting for the next request (keep-alive), nothing buffered
+  bool parked = false;            // idle on plain TCP without a deadline: the sweep times it out
+  std::chrono::steady_clock::time_point idle_since{};
   beast::tcp_stream* tcp = nullptr;  // lowest layer, for cancel()
 };
 
@@ -139,7 +141,7 @@ class ServerCore;  // the parts of Server::Impl the workers need
 
 struct Worker {
   Worker(ServerCore& core, unsigned index, http::StatsShard& stats)
-      : core(core), ctx(index, stats), ioc(1), resolver(ioc), sweep_timer(ioc),
+      : core(core), ctx(index, stats), ioc(1), resolver(ioc), sweep_timer(ioc), log_timer(ioc),
         post_gate(std::make_shared<PostGate>(ioc)) {
     sessions.next = sessions.prev = &sessions;
   }
@@ -148,12 +150,17 @@ struct Worker {
   ServerCore& core;
   // Declared before ioc, so they outlive the coroutine frames the io_context destroys.
   SessionNode sessions;  // list head (sentinel); sessions.next == &sessions when empty
+  // Spare 16 KiB blocks (connection arenas, relay buffers) handed between this thread's
+  // connections as they go idle and busy. Declared after `sessions` and before `ioc`: session
+  // frames destroyed by the io_context give their blocks back to a live pool.
+  http::BlockPool blocks{16 * 1024};
   std::atomic<std::size_t> session_count{0};  // written by the worker, read by the admin scrape
   http::WorkerContext ctx;
   asio::io_context ioc;
   tcp::resolver resolver;
   std::vector<tcp::acceptor> acceptors;  // parallel to ServerCore::listeners
   asio::steady_timer sweep_timer;        // pool sweeps
+  asio::steady_timer log_timer;          // hands a partial access-log batch over after a delay
   std::shared_ptr<PostGate> post_gate;   // for other threads' wake-ups (Decision::Wait)
   UpstreamPool pool;
   DnsCache dns;
@@ -165,6 +172,13 @@ struct Worker {
   bool draining = false;
   std::thread thread;
   AccessLogFormatter log_formatter;  // per-thread JSON line buffer
+  std::string log_batch;             // lines not yet handed to the AccessLog writer
+  bool log_timer_armed = false;
+
+  // Appends one access-log line to this worker's batch; the batch goes to the writer when full
+  // or AccessLog::kBatchDelay after its first line. No-op without an access log.
+  void appendLog(std::string_view line);
+  void submitLog();  // hands the batch over now (also when the worker stops)
 
   // The current handler (refreshes the holder when Server::setHandler() bumped the generation).
   const std::shared_ptr<HandlerHolder>& currentHandler();

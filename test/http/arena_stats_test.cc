@@ -32,6 +32,32 @@ TEST(Arena, ResetReusesFirstBlock) {
   EXPECT_EQ(a.copy("xyz").data(), p);
 }
 
+TEST(Arena, ReleaseGivesPoolSizedBlocksBackAndReuseTakesThem) {
+  BlockPool pool(1024, /*max_spare=*/2);
+  {
+    Arena a(1024, &pool);
+    a.copy("first");
+    const char* block = a.copy("x").data();
+    a.release();
+    EXPECT_EQ(pool.spareCount(), 1u);
+    EXPECT_EQ(a.used(), 0u);
+    // The next allocation takes the spare block back (the same memory), not a new one.
+    EXPECT_EQ(a.copy("y").data(), block - 5);
+    EXPECT_EQ(pool.spareCount(), 0u);
+    a.allocate(4000);  // a larger block: not the pool's size, freed on release
+    a.release();
+    EXPECT_EQ(pool.spareCount(), 1u);
+  }
+  // Destruction releases too; the pool keeps at most max_spare blocks.
+  { Arena a(1024, &pool); a.copy("z"); }
+  EXPECT_EQ(pool.spareCount(), 1u);
+  auto b1 = pool.get(), b2 = pool.get(), b3 = pool.get();
+  pool.put(std::move(b1));
+  pool.put(std::move(b2));
+  pool.put(std::move(b3));
+  EXPECT_EQ(pool.spareCount(), 2u);
+}
+
 TEST(Arena, ArraysAreAlignedAndValueInitialised) {
   Arena a(64);
   a.copy("x");
