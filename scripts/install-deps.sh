@@ -16,7 +16,9 @@ test_pkgs=(
 # NodeSource nodejs bundles npm and declares Conflicts: npm.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 run_pkgs=(python3 python3-httpbin gunicorn curl openssl)
-bench_pkgs=(wrk haproxy nginx-light linux-perf)
+# bench: the micro benches need only build; bench/gateway_bench.sh also needs the peers, the load
+# generator, PyJWT (to mint its 10,000 tokens), curl and ss.
+bench_pkgs=(wrk haproxy nginx-light linux-perf python3 python3-jwt python3-cryptography curl openssl iproute2)
 
 want=()
 [ $# -eq 0 ] && set -- build test
