@@ -89,10 +89,7 @@ if [ -n "${CLAIMGATE:-}" ]; then
   cg=$CLAIMGATE
 else
   log "building claimgate ($BUILD_TYPE) in $BUILD_DIR"
-  # -Wno-error=restrict: g++ 12 at -O3 reports a false -Wrestrict inside std::string (GCC bug
-  # 105329); it stays a warning here so a Release build is possible.
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
-    -DCMAKE_CXX_FLAGS="-Wno-error=restrict" >/dev/null
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
   cmake --build "$BUILD_DIR" -j "$(nproc)" --target claimgate
   cg="$root/$BUILD_DIR/src/cli/claimgate"
 fi
