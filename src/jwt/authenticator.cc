@@ -213,7 +213,8 @@ JwtStatus Authenticator::verifyToken(size_t p, std::string_view token, Parsed& p
     }
   }
   if (!pt.jwt) {
-    auto jwt = std::make_shared<Jwt>();
+    std::shared_ptr<Jwt> jwt = cache ? cache->takeSpareJwt() : nullptr;  // reuses its buffers
+    if (!jwt) jwt = std::make_shared<Jwt>();
     pt.status = jwt->parse(token);
     pt.jwt = std::move(jwt);
   }

@@ -278,6 +278,22 @@ void TokenCache::insertValid(uint64_t provider_id, uint64_t keyset_id, std::stri
     n->key = n->own;
   }
   ++counters_.inserts;
+  recycle(std::move(previous));
+}
+
+void TokenCache::recycle(std::shared_ptr<const Jwt> jwt) {
+  // use_count() == 1: no request holds it (a request keeps its own shared_ptr while it uses
+  // the token), so nothing can observe it being parsed into again.
+  if (jwt && jwt.use_count() == 1 && spare_jwts_.size() < kMaxSpareJwts) {
+    spare_jwts_.push_back(std::const_pointer_cast<Jwt>(std::move(jwt)));
+  }
+}
+
+std::shared_ptr<Jwt> TokenCache::takeSpareJwt() {
+  if (spare_jwts_.empty()) return nullptr;
+  std::shared_ptr<Jwt> j = std::move(spare_jwts_.back());
+  spare_jwts_.pop_back();
+  return j;
 }
 
 bool TokenCache::erase(uint64_t provider_id, uint64_t /*keyset_id*/, std::string_view token) {

@@ -210,6 +210,30 @@ TEST(TokenCache, NullJwtIsNotStored) {
   EXPECT_EQ(cache.counters().inserts, 0u);
 }
 
+TEST(TokenCache, EvictedJwtNobodyHoldsIsRecycled) {
+  TokenCache cache(TokenCacheOptions{.capacity = 1});
+  EXPECT_EQ(cache.takeSpareJwt(), nullptr);
+  const std::string t1 = token("one"), t2 = token("two"), t3 = token("three");
+  auto first = parsed(t1);
+  const Jwt* first_raw = first.get();
+  cache.insertValid(1, 1, t1, std::move(first));
+  cache.insertValid(1, 1, t2, parsed(t2));  // evicts t1, held by nobody
+  std::shared_ptr<Jwt> spare = cache.takeSpareJwt();
+  ASSERT_NE(spare, nullptr);
+  EXPECT_EQ(spare.get(), first_raw);
+  EXPECT_EQ(cache.takeSpareJwt(), nullptr) << "handed out once";
+  // Parsed into again, it is the new token through and through.
+  ASSERT_EQ(spare->parse(token("four")), JwtStatus::kOk);
+  EXPECT_EQ(spare->sub(), "four");
+  EXPECT_EQ(spare->token(), token("four"));
+  // A Jwt a request still holds is not recycled when evicted.
+  std::shared_ptr<const Jwt> held = *cache.findValid(1, 1, t2);
+  cache.insertValid(1, 1, t3, parsed(t3));
+  EXPECT_EQ(cache.takeSpareJwt(), nullptr);
+  EXPECT_EQ(held.use_count(), 1);
+  EXPECT_EQ(held->sub(), "two");
+}
+
 TEST(TokenCache, Erase) {
   TokenCache cache;
   const std::string a = token("a"), b = token("b");
