@@ -652,13 +652,25 @@ asio::awaitable<void> serve(AnyStream& s, Conn& c) {
       // Idle keep-alive: wait for the next request holding no heap buffer meanwhile; the head
       // deadline starts with its first bytes.
       if (c.w.draining) co_return;
-      c.node.idle = true;
-      c.releaseIdle();
       beast::error_code ec;
       if (!c.tls) {
-        // Plain TCP: wait until readable, read nothing (no failed speculative read either).
-        // The idle timeout is enforced by the worker's sweep (coarse, like nginx's and
-        // HAProxy's), which cancels this wait.
+        // A busy client's next request is usually here already: read it now (the socket is
+        // non-blocking), keeping the buffers. Only when nothing is there, park.
+        std::size_t got = lowest(s).socket().receive(c.buffer.prepare(kHeadReadSize), 0, ec);
+        if (!ec) {
+          c.buffer.commit(got);
+          if (!co_await serveOne(s, c)) co_return;
+          continue;
+        }
+        if (ec != asio::error::would_block && ec != asio::error::try_again) co_return;
+        ec = {};
+      }
+      c.node.idle = true;
+      c.releaseIdle();
+      if (!c.tls) {
+        // Plain TCP: wait until readable without reading and without a buffer. The idle timeout
+        // is enforced by the worker's sweep (coarse, like nginx's and HAProxy's), which cancels
+        // this wait.
         c.node.parked = true;
         c.node.idle_since = SteadyClock::now();
         co_await lowest(s).socket().async_wait(tcp::socket::wait_read,
@@ -713,6 +725,8 @@ struct SessionRegistration {
 
 asio::awaitable<void> runPlainSession(Worker& w, const ListenerState& l, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
+  beast::error_code nb;
+  stream.socket().non_blocking(true, nb);  // serve() tries a read before parking an idle client
   StreamOps<beast::tcp_stream> ops(stream);
   AnyStream as(ops, stream);
   Conn c(w, l, /*tls=*/false);
