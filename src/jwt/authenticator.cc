@@ -196,19 +196,17 @@ JwtStatus Authenticator::verifyToken(size_t p, std::string_view token, Parsed& p
                                      TokenCache* cache, const KeySource** pending) const {
   const ProviderConfig& provider = providers_[p];
   const uint64_t pid = provider_ids_[p];
+  // A cached token skips parsing here and the signature below, nothing else. The key set is
+  // peeked without side effects (no lazy fetch for a token that may fail its time check);
+  // current() below confirms it is still the set the token was verified with.
+  uint64_t cached_keyset = 0;
   if (cache && !pt.jwt && token.size() <= cache->options().max_token_bytes) {
-    // Peek at the key set without side effects (no lazy fetch for a token that may fail its
-    // time check); the current() below confirms it.
     const uint64_t keyset = provider.keys->peekKeysetId();
     if (keyset != 0) {
       if (const std::shared_ptr<const Jwt>* hit = cache->findValid(pid, keyset, token)) {
         pt.jwt = *hit;
         pt.status = JwtStatus::kOk;
-        JwtStatus s = checkClaims(*pt.jwt, provider.checks, now);
-        if (s != JwtStatus::kOk) return s;
-        KeySource::Keys keys = provider.keys->current();
-        if (keys.jwks && keys.jwks->id() == keyset) return JwtStatus::kOk;
-        // The key set changed since the peek: verify as usual with the parsed token.
+        cached_keyset = keyset;
       }
     }
   }
@@ -226,6 +224,7 @@ JwtStatus Authenticator::verifyToken(size_t p, std::string_view token, Parsed& p
     if (keys.fetching && !*pending) *pending = provider.keys.get();
     return keys.status == JwtStatus::kOk ? JwtStatus::kJwksNoValidKeys : keys.status;
   }
+  if (cached_keyset != 0 && keys.jwks->id() == cached_keyset) return JwtStatus::kOk;
   const uint64_t keyset = keys.jwks->id();
   if (cache && cache->findInvalid(pid, keyset, token, &s)) return s;  // a replayed bad token
   s = verifyJwtSignature(*pt.jwt, *keys.jwks);

@@ -640,58 +640,58 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
   co_return true;
 }
 
+// Between two requests of a keep-alive connection with nothing buffered: false when the
+// connection is to end (draining, closed by the client, idle too long). The head deadline starts
+// once the next request's first bytes are here.
+asio::awaitable<bool> awaitNextRequest(AnyStream& s, Conn& c) {
+  if (c.w.draining) co_return false;
+  beast::error_code ec;
+  if (!c.tls) {
+    // A busy client's next request is usually here already: read it now (the socket is
+    // non-blocking), keeping the buffers. Only when nothing is there, go idle.
+    std::size_t got = lowest(s).socket().receive(c.buffer.prepare(kHeadReadSize), 0, ec);
+    if (!ec) {
+      c.buffer.commit(got);
+      co_return true;
+    }
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    ec = {};
+  }
+  // Idle: hold no heap buffer meanwhile.
+  c.node.idle = true;
+  c.releaseIdle();
+  if (!c.tls) {
+    // Plain TCP: wait until readable without reading and without a buffer. The idle timeout is
+    // enforced by the worker's sweep (coarse, like nginx's and HAProxy's), which cancels this
+    // wait.
+    c.node.parked = true;
+    c.node.idle_since = SteadyClock::now();
+    co_await lowest(s).socket().async_wait(tcp::socket::wait_read,
+                                           redirect_error(use_awaitable, ec));
+    c.node.parked = false;
+    c.node.idle = false;
+    co_return !ec;
+  }
+  // TLS: bytes may already sit decrypted or buffered in the TLS layer, so read (a small buffer:
+  // an idle TLS connection's cost is the TLS layer's own buffers anyway).
+  setDeadline(lowest(s), c.limits.idle_timeout);
+  if (!c.tls_idle_buf) c.tls_idle_buf = std::make_unique_for_overwrite<char[]>(kTlsIdleRead);
+  std::size_t got = co_await s.async_read_some(asio::buffer(c.tls_idle_buf.get(), kTlsIdleRead),
+                                               redirect_error(use_awaitable, ec));
+  c.node.idle = false;
+  if (ec) co_return false;
+  c.buffer.commit(asio::buffer_copy(c.buffer.prepare(std::max(got, kHeadReadSize)),
+                                    asio::buffer(c.tls_idle_buf.get(), got)));
+  co_return true;
+}
+
 // The request loop of one connection.
 asio::awaitable<void> serve(AnyStream& s, Conn& c) {
-  const Limits& lim = c.limits;
-  bool first = true;
-  for (;;) {
+  for (bool first = true;; first = false) {
     c.res.reset();  // parsers first: their fields live in the arena
     c.req.reset();
     c.arena.reset();
-    if (!first && c.buffer.size() == 0) {
-      // Idle keep-alive: wait for the next request holding no heap buffer meanwhile; the head
-      // deadline starts with its first bytes.
-      if (c.w.draining) co_return;
-      beast::error_code ec;
-      if (!c.tls) {
-        // A busy client's next request is usually here already: read it now (the socket is
-        // non-blocking), keeping the buffers. Only when nothing is there, park.
-        std::size_t got = lowest(s).socket().receive(c.buffer.prepare(kHeadReadSize), 0, ec);
-        if (!ec) {
-          c.buffer.commit(got);
-          if (!co_await serveOne(s, c)) co_return;
-          continue;
-        }
-        if (ec != asio::error::would_block && ec != asio::error::try_again) co_return;
-        ec = {};
-      }
-      c.node.idle = true;
-      c.releaseIdle();
-      if (!c.tls) {
-        // Plain TCP: wait until readable without reading and without a buffer. The idle timeout
-        // is enforced by the worker's sweep (coarse, like nginx's and HAProxy's), which cancels
-        // this wait.
-        c.node.parked = true;
-        c.node.idle_since = SteadyClock::now();
-        co_await lowest(s).socket().async_wait(tcp::socket::wait_read,
-                                               redirect_error(use_awaitable, ec));
-        c.node.parked = false;
-        c.node.idle = false;
-        if (ec) co_return;
-      } else {
-        // TLS: bytes may already sit decrypted or buffered in the TLS layer, so read (a small
-        // buffer: an idle TLS connection's cost is the TLS layer's own buffers anyway).
-        setDeadline(lowest(s), lim.idle_timeout);
-        if (!c.tls_idle_buf) c.tls_idle_buf = std::make_unique_for_overwrite<char[]>(kTlsIdleRead);
-        std::size_t got = co_await s.async_read_some(asio::buffer(c.tls_idle_buf.get(), kTlsIdleRead),
-                                                     redirect_error(use_awaitable, ec));
-        c.node.idle = false;
-        if (ec) co_return;
-        c.buffer.commit(asio::buffer_copy(c.buffer.prepare(std::max(got, kHeadReadSize)),
-                                          asio::buffer(c.tls_idle_buf.get(), got)));
-      }
-    }
-    first = false;
+    if (!first && c.buffer.size() == 0 && !co_await awaitNextRequest(s, c)) co_return;
     if (!co_await serveOne(s, c)) co_return;
   }
 }

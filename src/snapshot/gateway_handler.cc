@@ -113,7 +113,7 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
     if (rt->policy && !st.wasEnforced(rt->policy)) {
       http::Decision denied;
       const std::size_t added_before = st.add.size();
-      const Enforced e = enforce(*rt->policy, request, st, &st.worker->cache, arena, &denied);
+      const Enforced e = enforce(*rt->policy, request, st, arena, &denied);
       if (e == Enforced::kWait) return denied;  // counted once decided, after the wait
       if (e == Enforced::kDenied) {
         denied.log.route = rt->id;
@@ -163,7 +163,7 @@ void GatewayHandler::stripProtected(const http::RequestHead& request, State& st,
 
 GatewayHandler::Enforced GatewayHandler::enforce(const CompiledPolicy& policy,
                                                  const http::RequestHead& request, State& st,
-                                                 jwt::TokenCache* cache, http::Arena& arena,
+                                                 http::Arena& arena,
                                                  http::Decision* reply) const {
   const jwt::Authenticator& auth = *policy.authenticator;
   st.enforced[st.enforced_count++] = &policy;
@@ -171,7 +171,7 @@ GatewayHandler::Enforced GatewayHandler::enforce(const CompiledPolicy& policy,
   // Client copies of every header a provider sets were removed before routing (stripProtected).
 
   const jwt::RequestView view{convertHeaders<jwt::HeaderView>(st.headers, arena), st.target};
-  const jwt::AuthResult r = auth.authenticate(view, options_.now(), cache);
+  const jwt::AuthResult r = auth.authenticate(view, options_.now(), &st.worker->cache);
   if (r.provider >= 0) st.provider = auth.providers()[static_cast<std::size_t>(r.provider)].name;
   if (r.pending_keys && request.may_wait) {
     // Lazy remote JWKS: a provider's first key set is being fetched. Wait for that one shared

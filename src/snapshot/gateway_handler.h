@@ -37,7 +37,7 @@ class GatewayHandler final : public http::RequestHandler {
   void stripProtected(const http::RequestHead& request, State& st, http::Arena& arena) const;
   enum class Enforced { kContinue, kDenied, kWait };
   Enforced enforce(const CompiledPolicy& policy, const http::RequestHead& request, State& st,
-                   jwt::TokenCache* cache, http::Arena& arena, http::Decision* reply) const;
+                   http::Arena& arena, http::Decision* reply) const;
   http::Decision act(const http::RequestHead& request, const router::RouteMatch& match,
                      const RouteRuntime& rt, State& st, http::WorkerContext& worker,
                      http::Arena& arena) const;
