@@ -44,12 +44,15 @@ class AnyStream {
     virtual void writeSome(const ConstBuffers& b, Handler h) = 0;
   };
 
-  AnyStream(Ops& ops, boost::beast::tcp_stream& lowest)
-      : ops_(&ops), lowest_(&lowest), ex_(lowest.get_executor()) {}
+  // plain: the stream is `lowest` itself (no TLS), so bytes may also be written to its socket
+  // directly (the session's non-blocking fast path).
+  AnyStream(Ops& ops, boost::beast::tcp_stream& lowest, bool plain)
+      : ops_(&ops), lowest_(&lowest), ex_(lowest.get_executor()), plain_(plain) {}
 
   executor_type get_executor() const noexcept { return ex_; }
   // The TCP layer, for deadlines (expires_after), cancel and shutdown.
   boost::beast::tcp_stream& lowest() { return *lowest_; }
+  bool plain() const { return plain_; }
 
   template <class MutableBufferSequence, class Token>
   auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
@@ -93,6 +96,7 @@ class AnyStream {
   Ops* ops_;
   boost::beast::tcp_stream* lowest_;
   executor_type ex_;
+  bool plain_;
 };
 
 // The Ops of a concrete stream (beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>).

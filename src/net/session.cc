@@ -24,6 +24,7 @@
 #include "http/headers.h"
 #include "http/local_reply.h"
 #include "net/any_stream.h"
+#include "net/head_writer.h"
 #include "net/worker.h"
 
 namespace claimgate::net::detail {
@@ -151,6 +152,75 @@ inline bool isParseError(const beast::error_code& ec) {
          ec != bh::error::partial_message && ec != bh::error::need_buffer;
 }
 
+// Writes `bufs` whole. On plain TCP the bytes first go straight to the non-blocking socket: a
+// usual head (and small body) fits the send buffer, so there is no async operation, no timer
+// and no completion to dispatch. What is left, and everything on TLS, goes through an async
+// write under `timeout`.
+asio::awaitable<bool> writeAll(AnyStream& s, std::array<asio::const_buffer, 2> bufs,
+                               milliseconds timeout) {
+  beast::error_code ec;
+  if (s.plain()) {
+    std::size_t sent = lowest(s).socket().send(bufs, 0, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    if (ec) sent = 0;
+    ec = {};
+    for (auto& b : bufs) {
+      std::size_t k = std::min(sent, b.size());
+      b += k;
+      sent -= k;
+    }
+    if (bufs[0].size() == 0 && bufs[1].size() == 0) co_return true;
+  }
+  setDeadline(lowest(s), timeout);
+  co_await asio::async_write(s, bufs, redirect_error(use_awaitable, ec));
+  co_return !ec;
+}
+
+// Reads until `p` has a whole head: first from what `buf` already holds, parsed right here with
+// no I/O (a keep-alive client's next request, an upstream's response read together with the
+// previous one's end), then from `s`. `deadline`, when set, is armed before the first read.
+// Errors are those of Beast's async_read_header: end_of_stream when the peer closed before a
+// byte, partial_message after some, header_limit, buffer_overflow, parse errors, timeout.
+template <bool isRequest>
+asio::awaitable<void> readHead(AnyStream& s, beast::flat_buffer& buf,
+                               bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
+                               std::optional<milliseconds> deadline, beast::error_code& ec) {
+  ec = {};
+  for (;;) {
+    if (buf.size() != 0) {
+      buf.consume(p.put(buf.data(), ec));
+      if (ec == bh::error::need_more) {
+        ec = {};
+      } else if (ec || p.is_header_done()) {
+        co_return;
+      }
+    }
+    // At least kHeadReadSize at once: with little free capacity (a new or just idle buffer)
+    // Beast's read_size would give 512 bytes, and a 1 KiB JWT request would take 3 reads.
+    std::size_t room = std::min(std::max(buf.capacity() - buf.size(), kHeadReadSize),
+                                buf.max_size() - buf.size());
+    if (room == 0) {
+      ec = bh::error::buffer_overflow;
+      co_return;
+    }
+    if (deadline) {
+      setDeadline(lowest(s), *deadline);
+      deadline.reset();
+    }
+    std::size_t got = co_await s.async_read_some(buf.prepare(room), redirect_error(use_awaitable, ec));
+    buf.commit(got);
+    if (ec == asio::error::eof) {
+      if (p.got_some()) {
+        p.put_eof(ec);
+        if (!ec) ec = bh::error::partial_message;
+      } else {
+        ec = bh::error::end_of_stream;
+      }
+    }
+    if (ec) co_return;
+  }
+}
+
 asio::awaitable<bool> writeLocal(AnyStream& s, Conn& c, const http::LocalReply& r,
                                  const RequestInfo& ri, bool close) {
   c.out.clear();
@@ -162,10 +232,7 @@ asio::awaitable<bool> writeLocal(AnyStream& s, Conn& c, const http::LocalReply& 
   f.date = c.w.httpDate();
   f.server = c.w.core.config.server_name;
   http::appendLocalReply(c.out, r, f);
-  beast::error_code ec;
-  setDeadline(lowest(s), c.limits.idle_timeout);
-  co_await asio::async_write(s, asio::buffer(c.out), redirect_error(use_awaitable, ec));
-  co_return !ec;
+  co_return co_await writeAll(s, {asio::buffer(c.out), asio::const_buffer()}, c.limits.idle_timeout);
 }
 
 enum class RelayError { kNone, kInput, kOutput };
@@ -265,8 +332,15 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   char* buf = c.bodyBuf();
   const std::size_t n = c.limits.body_buffer;
 
-  // 1. Request: head, then the body streamed from the client.
-  {
+  // 1. Request: head, then the body streamed from the client. Without a body (most requests)
+  // the head goes out in one write.
+  if (c.req->is_done()) {
+    c.out.clear();
+    appendRequestHead(c.out, m);
+    if (!co_await writeAll(up, {asio::buffer(c.out), asio::const_buffer()}, idle)) {
+      co_return uc.reused ? ExchangeResult::kStaleUpstream : ExchangeResult::kUpstreamReset;
+    }
+  } else {
     bh::request_serializer<bh::buffer_body, Fields> sr{m};
     RelayError e = co_await relay(client, c.buffer, *c.req, sr, up, buf, n, idle, idle, ec);
     if (e == RelayError::kInput) co_return ExchangeResult::kClientGone;
@@ -282,7 +356,7 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
     c.res->header_limit(static_cast<std::uint32_t>(c.limits.max_response_head));
     c.res->body_limit(boost::none);
     if (ri.head) c.res->skip(true);
-    co_await bh::async_read_header(up, uc.buffer, *c.res, redirect_error(use_awaitable, ec));
+    co_await readHead(up, uc.buffer, *c.res, std::nullopt, ec);
     if (ec) {
       if (ec == beast::error::timeout) co_return ExchangeResult::kUpstreamTimeout;
       bool nothing = !c.res->got_some();
@@ -325,6 +399,22 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
     r.set(bh::field::connection, "keep-alive");
   }
   o.close = close;
+  // The whole body already read with the head (a small Content-Length response, or none): head
+  // and body leave in one write, without the parser and serializer loop.
+  const auto length = c.res->content_length();
+  if (c.res->is_done() || (!c.res->chunked() && length && *length <= uc.buffer.size())) {
+    const std::size_t body = c.res->is_done() ? 0 : static_cast<std::size_t>(*length);
+    c.out.clear();
+    appendResponseHead(c.out, r);
+    bool ok = co_await writeAll(client, {asio::buffer(c.out), asio::buffer(uc.buffer.data(), body)}, idle);
+    uc.buffer.consume(body);
+    if (!ok) {
+      o.close = true;
+      co_return ExchangeResult::kClientGone;
+    }
+    co_return upstream_reusable && c.req->is_done() && !c.w.draining ? ExchangeResult::kDoneReusable
+                                                                     : ExchangeResult::kDone;
+  }
   {
     bh::response_serializer<bh::buffer_body, Fields> sr{r};
     RelayError e = co_await relay(up, uc.buffer, *c.res, sr, client, buf, n, idle, idle, ec);
@@ -350,7 +440,12 @@ asio::awaitable<Outcome> forward(AnyStream& client, Conn& c, const http::Forward
   bool sent_continue = false;
   for (int attempt = 0;; ++attempt) {
     auto now = SteadyClock::now();
-    std::unique_ptr<UpstreamConn> uc = c.w.pool.take(t.key, now, c.limits.upstream_idle_timeout);
+    // A replayable request skips the liveness peek (a syscall per request) on its first try:
+    // a pooled connection the upstream closed fails before any response byte, and the request
+    // is then retried once on a connection that is checked.
+    const bool check_alive = !(replayable && attempt == 0);
+    std::unique_ptr<UpstreamConn> uc =
+        c.w.pool.take(t.key, now, c.limits.upstream_idle_timeout, check_alive);
     if (!uc) {
       ConnectError err;
       uc = co_await connectUpstream(c.w, t, err);
@@ -522,12 +617,7 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
   c.req->header_limit(static_cast<std::uint32_t>(lim.max_request_head));
   c.req->body_limit(boost::none);  // streamed through; the upstream applies its own limit
   RequestInfo ri;
-  // Room for a whole usual head in one read: with little free capacity (a new or just idle
-  // connection's empty buffer) Beast reads 512 bytes at a time and re-parses the head after
-  // each read (a 1 KiB JWT request would take 3 reads).
-  if (c.buffer.capacity() - c.buffer.size() < 1024) c.buffer.prepare(kHeadReadSize);
-  setDeadline(lowest(s), lim.header_timeout);
-  co_await bh::async_read_header(s, c.buffer, *c.req, redirect_error(use_awaitable, ec));
+  co_await readHead(s, c.buffer, *c.req, lim.header_timeout, ec);
   if (ec) {
     // The client's version is unknown (maybe unparsed): answer as HTTP/1.1 and close.
     if (ec == bh::error::header_limit || ec == bh::error::buffer_overflow) {
@@ -728,7 +818,7 @@ asio::awaitable<void> runPlainSession(Worker& w, const ListenerState& l, tcp::so
   beast::error_code nb;
   stream.socket().non_blocking(true, nb);  // serve() tries a read before parking an idle client
   StreamOps<beast::tcp_stream> ops(stream);
-  AnyStream as(ops, stream);
+  AnyStream as(ops, stream, /*plain=*/true);
   Conn c(w, l, /*tls=*/false);
   SessionRegistration reg(w, c.node, stream);
   beast::error_code ec;
@@ -753,7 +843,7 @@ asio::awaitable<void> runTlsSession(Worker& w, const ListenerState& l, tcp::sock
   TlsStream stream(beast::tcp_stream(std::move(socket)), *l.tls);
   beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
   StreamOps<TlsStream> ops(stream);
-  AnyStream as(ops, tcp);
+  AnyStream as(ops, tcp, /*plain=*/false);
   Conn c(w, l, /*tls=*/true);
   SessionRegistration reg(w, c.node, tcp);
   beast::error_code ec;

@@ -95,6 +95,7 @@ asio::awaitable<std::unique_ptr<UpstreamConn>> connectUpstream(Worker& w,
     co_return nullptr;
   }
   tcp.socket().set_option(tcp::no_delay(true), ec);
+  tcp.socket().non_blocking(true, ec);  // the session writes a head straight to the socket first
 
   if (t.tls) {
     SSL* ssl = conn->secure->native_handle();
@@ -124,7 +125,7 @@ asio::awaitable<std::unique_ptr<UpstreamConn>> connectUpstream(Worker& w,
   } else {
     conn->ops = std::make_unique<StreamOps<beast::tcp_stream>>(*conn->plain);
   }
-  conn->stream.emplace(*conn->ops, tcp);
+  conn->stream.emplace(*conn->ops, tcp, /*plain=*/!t.tls);
   co_return conn;
 }
 

@@ -168,6 +168,28 @@ TEST_P(ResponseModes, ResponseBodyStreamed5MiB) {
   EXPECT_EQ(c.request(get("/echo")).status(), 200);  // keep-alive survives
 }
 
+// Small responses leave head and body in one write straight to the socket; when the client does
+// not read, the socket fills and the rest must go out later, in order, with nothing lost.
+TEST_F(Proxy, SmallResponsesSurviveAFullClientSocket) {
+  start(forwardTo(&target_));
+  Client c(port_);
+  const int kRequests = 3000;  // 18 MB of responses: more than loopback's socket buffers hold
+  const std::size_t kBody = 6000;
+  std::string batch;
+  for (int i = 0; i < kRequests; ++i) batch += get("/big?n=" + std::to_string(kBody) + "&mode=length");
+  ASSERT_TRUE(c.send(batch));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the gateway's writes block
+  std::string expected(kBody, 'a');
+  for (std::size_t i = 0; i < kBody; ++i) expected[i] = static_cast<char>('a' + i % 26);
+  for (int i = 0; i < kRequests; ++i) {
+    Message m = c.read();
+    ASSERT_TRUE(m.ok) << i;
+    ASSERT_EQ(m.status(), 200) << i;
+    ASSERT_EQ(m.body, expected) << i;
+  }
+  EXPECT_EQ(c.request(get("/echo")).status(), 200);
+}
+
 INSTANTIATE_TEST_SUITE_P(Framing, ResponseModes, ::testing::Values("length", "chunked", "close"));
 
 TEST_F(Proxy, Http10ClientGetsCloseDelimitedBody) {
@@ -249,6 +271,21 @@ TEST_F(Proxy, StalePooledConnectionIsReplaced) {
   std::this_thread::sleep_for(50ms);  // the upstream's FIN reaches the pooled socket
   EXPECT_EQ(c.request(get("/echo")).status(), 200);
   EXPECT_EQ(upstream_.connections(), 2);
+  // A GET is sent on the pooled connection without a liveness check, fails there, and is retried.
+  EXPECT_EQ(server_->stats().value("claimgate_upstream_retries_total"), 1u);
+}
+
+TEST_F(Proxy, StalePooledConnectionIsCheckedBeforeAPost) {
+  start(forwardTo(&target_), testConfig(1));
+  Client c(port_);
+  ASSERT_EQ(c.request(get("/echo?closeafter")).status(), 200);
+  std::this_thread::sleep_for(50ms);  // the upstream's FIN reaches the pooled socket
+  // Not replayable: the closed connection is found and dropped before anything is sent on it.
+  Message m = c.request("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(m.status(), 200);
+  EXPECT_EQ(m.body, fnv("abc"));
+  EXPECT_EQ(upstream_.connections(), 2);
+  EXPECT_EQ(server_->stats().value("claimgate_upstream_retries_total"), 0u);
 }
 
 TEST_F(Proxy, ClientConnectionCloseIsHonoured) {
