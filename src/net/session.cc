@@ -123,6 +123,14 @@ struct Conn {
   std::optional<RequestParser> req;
   std::optional<ResponseParser> res;
   std::vector<http::HeaderView> headers;
+  // The request in flight as the handler sees it, and where its log line starts. Here rather
+  // than in serveOne()'s coroutine frame, which must stay under 1 KiB for Asio to recycle it.
+  http::RequestHead head;
+  struct {
+    std::chrono::system_clock::time_point when;
+    SteadyClock::time_point at;
+    std::string_view method, authority, path;  // as received (arena copies), when logging
+  } started;
   std::string out;                      // local replies
   std::unique_ptr<char[]> body_buf;     // relay buffer, both directions (one at a time); lazy
   std::unique_ptr<char[]> tls_idle_buf;  // TLS only: where an idle wait reads (kTlsIdleRead)
@@ -152,49 +160,61 @@ inline bool isParseError(const beast::error_code& ec) {
          ec != bh::error::partial_message && ec != bh::error::need_buffer;
 }
 
-// Writes `bufs` whole. On plain TCP the bytes first go straight to the non-blocking socket: a
-// usual head (and small body) fits the send buffer, so there is no async operation, no timer
-// and no completion to dispatch. What is left, and everything on TLS, goes through an async
-// write under `timeout`.
-asio::awaitable<bool> writeAll(AnyStream& s, std::array<asio::const_buffer, 2> bufs,
-                               milliseconds timeout) {
+// Output of one message: a head and (maybe) body bytes, sent together in one gather write.
+using Gather = std::array<asio::const_buffer, 2>;
+
+// Sending happens in two steps, so that the usual case costs no coroutine frame:
+// sendNow() puts on a plain TCP socket what it takes at once (non-blocking; a usual head and
+// small body fit the send buffer, so there is no async operation, no timer and no completion to
+// dispatch) and consumes that from `bufs`; sendRest() writes what is left (everything on TLS)
+// with an async write under `timeout`. Use: `sendNow(s, b) || co_await sendRest(s, b, t)`.
+enum class SendNow { kDone, kPending, kFailed };
+
+SendNow sendNow(AnyStream& s, Gather& bufs) {
+  if (!s.plain()) return SendNow::kPending;
   beast::error_code ec;
-  if (s.plain()) {
-    std::size_t sent = lowest(s).socket().send(bufs, 0, ec);
-    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
-    if (ec) sent = 0;
-    ec = {};
-    for (auto& b : bufs) {
-      std::size_t k = std::min(sent, b.size());
-      b += k;
-      sent -= k;
-    }
-    if (bufs[0].size() == 0 && bufs[1].size() == 0) co_return true;
+  std::size_t sent = lowest(s).socket().send(bufs, 0, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return SendNow::kPending;
+  if (ec) return SendNow::kFailed;
+  for (auto& b : bufs) {
+    std::size_t k = std::min(sent, b.size());
+    b += k;
+    sent -= k;
   }
+  return bufs[0].size() == 0 && bufs[1].size() == 0 ? SendNow::kDone : SendNow::kPending;
+}
+
+asio::awaitable<bool> sendRest(AnyStream& s, Gather bufs, milliseconds timeout) {
+  beast::error_code ec;
   setDeadline(lowest(s), timeout);
   co_await asio::async_write(s, bufs, redirect_error(use_awaitable, ec));
   co_return !ec;
 }
 
-// Reads until `p` has a whole head: first from what `buf` already holds, parsed right here with
-// no I/O (a keep-alive client's next request, an upstream's response read together with the
-// previous one's end), then from `s`. `deadline`, when set, is armed before the first read.
+// Reading a head also takes two steps: parseBuffered() parses what `buf` already holds, with
+// no I/O and no coroutine frame (a keep-alive client's next request, an upstream's response
+// read together with the previous one's end); only when it needs more does readHead() read from
+// `s` (arming `deadline`, when set, before the first read) and parse until the head is whole.
 // Errors are those of Beast's async_read_header: end_of_stream when the peer closed before a
 // byte, partial_message after some, header_limit, buffer_overflow, parse errors, timeout.
+template <bool isRequest>
+bool parseBuffered(beast::flat_buffer& buf, bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
+                   beast::error_code& ec) {  // true: the head is whole, or ec says why not
+  ec = {};
+  if (buf.size() == 0) return false;
+  buf.consume(p.put(buf.data(), ec));
+  if (ec == bh::error::need_more) {
+    ec = {};
+    return false;
+  }
+  return ec || p.is_header_done();
+}
+
 template <bool isRequest>
 asio::awaitable<void> readHead(AnyStream& s, beast::flat_buffer& buf,
                                bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
                                std::optional<milliseconds> deadline, beast::error_code& ec) {
-  ec = {};
   for (;;) {
-    if (buf.size() != 0) {
-      buf.consume(p.put(buf.data(), ec));
-      if (ec == bh::error::need_more) {
-        ec = {};
-      } else if (ec || p.is_header_done()) {
-        co_return;
-      }
-    }
     // At least kHeadReadSize at once: with little free capacity (a new or just idle buffer)
     // Beast's read_size would give 512 bytes, and a 1 KiB JWT request would take 3 reads.
     std::size_t room = std::min(std::max(buf.capacity() - buf.size(), kHeadReadSize),
@@ -217,7 +237,7 @@ asio::awaitable<void> readHead(AnyStream& s, beast::flat_buffer& buf,
         ec = bh::error::end_of_stream;
       }
     }
-    if (ec) co_return;
+    if (ec || parseBuffered(buf, p, ec)) co_return;
   }
 }
 
@@ -232,7 +252,10 @@ asio::awaitable<bool> writeLocal(AnyStream& s, Conn& c, const http::LocalReply& 
   f.date = c.w.httpDate();
   f.server = c.w.core.config.server_name;
   http::appendLocalReply(c.out, r, f);
-  co_return co_await writeAll(s, {asio::buffer(c.out), asio::const_buffer()}, c.limits.idle_timeout);
+  Gather out{asio::buffer(c.out), asio::const_buffer()};
+  SendNow st = sendNow(s, out);
+  co_return st == SendNow::kDone ||
+      (st == SendNow::kPending && co_await sendRest(s, out, c.limits.idle_timeout));
 }
 
 enum class RelayError { kNone, kInput, kOutput };
@@ -240,12 +263,14 @@ enum class RelayError { kNone, kInput, kOutput };
 // Streams one message from `in` to `out` through `buf` (Beast's relay(): the parser fills the
 // buffer_body, the serializer drains it). The header is written together with the first body
 // bytes when they are already buffered, so a small message costs one write.
+// The serializer lives in this frame, not the caller's: the common small message never comes
+// here, and exchange()'s frame stays small enough for Asio's frame recycling.
 template <bool isRequest>
 asio::awaitable<RelayError> relay(AnyStream& in, beast::flat_buffer& in_buf,
                                   bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
-                                  bh::serializer<isRequest, bh::buffer_body, Fields>& sr, AnyStream& out,
-                                  char* buf, std::size_t n, milliseconds in_timeout,
+                                  AnyStream& out, char* buf, std::size_t n, milliseconds in_timeout,
                                   milliseconds out_timeout, beast::error_code& ec) {
+  bh::serializer<isRequest, bh::buffer_body, Fields> sr{p.get()};
   for (;;) {
     auto& body = p.get().body();
     if (p.is_done()) {
@@ -329,7 +354,6 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   beast::error_code ec;
   auto& m = c.req->get();
   const milliseconds idle = c.limits.idle_timeout;
-  char* buf = c.bodyBuf();
   const std::size_t n = c.limits.body_buffer;
 
   // 1. Request: head, then the body streamed from the client. Without a body (most requests)
@@ -337,12 +361,13 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   if (c.req->is_done()) {
     c.out.clear();
     appendRequestHead(c.out, m);
-    if (!co_await writeAll(up, {asio::buffer(c.out), asio::const_buffer()}, idle)) {
+    Gather head{asio::buffer(c.out), asio::const_buffer()};
+    SendNow st = sendNow(up, head);
+    if (st == SendNow::kFailed || (st == SendNow::kPending && !co_await sendRest(up, head, idle))) {
       co_return uc.reused ? ExchangeResult::kStaleUpstream : ExchangeResult::kUpstreamReset;
     }
   } else {
-    bh::request_serializer<bh::buffer_body, Fields> sr{m};
-    RelayError e = co_await relay(client, c.buffer, *c.req, sr, up, buf, n, idle, idle, ec);
+    RelayError e = co_await relay(client, c.buffer, *c.req, up, c.bodyBuf(), n, idle, idle, ec);
     if (e == RelayError::kInput) co_return ExchangeResult::kClientGone;
     if (e == RelayError::kOutput) {
       co_return uc.reused ? ExchangeResult::kStaleUpstream : ExchangeResult::kUpstreamReset;
@@ -356,7 +381,7 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
     c.res->header_limit(static_cast<std::uint32_t>(c.limits.max_response_head));
     c.res->body_limit(boost::none);
     if (ri.head) c.res->skip(true);
-    co_await readHead(up, uc.buffer, *c.res, std::nullopt, ec);
+    if (!parseBuffered(uc.buffer, *c.res, ec)) co_await readHead(up, uc.buffer, *c.res, std::nullopt, ec);
     if (ec) {
       if (ec == beast::error::timeout) co_return ExchangeResult::kUpstreamTimeout;
       bool nothing = !c.res->got_some();
@@ -406,7 +431,9 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
     const std::size_t body = c.res->is_done() ? 0 : static_cast<std::size_t>(*length);
     c.out.clear();
     appendResponseHead(c.out, r);
-    bool ok = co_await writeAll(client, {asio::buffer(c.out), asio::buffer(uc.buffer.data(), body)}, idle);
+    Gather out{asio::buffer(c.out), asio::buffer(uc.buffer.data(), body)};
+    SendNow st = sendNow(client, out);
+    bool ok = st == SendNow::kDone || (st == SendNow::kPending && co_await sendRest(client, out, idle));
     uc.buffer.consume(body);
     if (!ok) {
       o.close = true;
@@ -415,13 +442,10 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
     co_return upstream_reusable && c.req->is_done() && !c.w.draining ? ExchangeResult::kDoneReusable
                                                                      : ExchangeResult::kDone;
   }
-  {
-    bh::response_serializer<bh::buffer_body, Fields> sr{r};
-    RelayError e = co_await relay(up, uc.buffer, *c.res, sr, client, buf, n, idle, idle, ec);
-    if (e != RelayError::kNone) {
-      o.close = true;
-      co_return e == RelayError::kInput ? ExchangeResult::kAborted : ExchangeResult::kClientGone;
-    }
+  RelayError e = co_await relay(up, uc.buffer, *c.res, client, c.bodyBuf(), n, idle, idle, ec);
+  if (e != RelayError::kNone) {
+    o.close = true;
+    co_return e == RelayError::kInput ? ExchangeResult::kAborted : ExchangeResult::kClientGone;
   }
   if (upstream_reusable && c.res->is_done() && c.req->is_done() && !c.w.draining) {
     co_return ExchangeResult::kDoneReusable;
@@ -561,9 +585,7 @@ inline int checkFraming(RequestParser& p, std::size_t& host_count) {
   return 0;
 }
 
-inline void logAndCount(Conn& c, const http::LogFields& log, std::string_view method,
-                 std::string_view authority, std::string_view path, const Outcome& o,
-                 std::chrono::system_clock::time_point when, SteadyClock::time_point started) {
+inline void logAndCount(Conn& c, const http::LogFields& log, const Outcome& o) {
   char code[8];
   auto r = std::to_chars(code, code + sizeof code, o.status);
   c.w.ctx.stats().inc("claimgate_requests_total",
@@ -571,10 +593,10 @@ inline void logAndCount(Conn& c, const http::LogFields& log, std::string_view me
                        {"code", std::string_view(code, static_cast<std::size_t>(r.ptr - code))}});
   if (c.w.core.access_log) {
     AccessLogEntry e;
-    e.time = when;
-    e.method = method;
-    e.authority = authority;
-    e.path = path;
+    e.time = c.started.when;
+    e.method = c.started.method;
+    e.authority = c.started.authority;
+    e.path = c.started.path;
     e.route = log.route;
     e.policy = log.policy;
     e.provider = log.provider;
@@ -582,7 +604,7 @@ inline void logAndCount(Conn& c, const http::LogFields& log, std::string_view me
     e.reason = log.reason;
     e.status = o.status;
     e.upstream = o.upstream;
-    e.duration = SteadyClock::now() - started;
+    e.duration = SteadyClock::now() - c.started.at;
     c.w.appendLog(c.w.log_formatter.format(e));
   }
 }
@@ -607,6 +629,93 @@ asio::awaitable<void> awaitDecisionInput(Worker& w, const http::Wait& wait, mill
   co_await timer->async_wait(redirect_error(use_awaitable, ec));
 }
 
+// Answers a request the session refuses before any handler sees it (head too large, not
+// HTTP/1.x, bad framing) and counts it; the connection then closes, lingering.
+asio::awaitable<void> reject(AnyStream& s, Conn& c, int status, std::string_view reason,
+                             const RequestInfo& ri) {
+  c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", reason}});
+  c.linger = true;
+  co_await writeLocal(s, c, http::LocalReply::protocolError(status), ri, true);
+}
+
+// Writes a reply the gateway makes itself (a policy's 401/403, a 404, a redirect). A request
+// body not read yet is read and discarded when it is short, so the connection stays usable;
+// a long one, or one the client waits for leave to send (Expect), closes the connection instead.
+asio::awaitable<Outcome> answerLocally(AnyStream& s, Conn& c, const http::LocalReply& reply,
+                                       const RequestInfo& ri) {
+  Outcome o;
+  const bool pending = !c.req->is_done();
+  bool close = !ri.keep_alive || c.w.draining || (pending && ri.expect_continue);
+  if (pending && !close) {
+    auto len = c.req->content_length();
+    if (len && *len > c.limits.max_drain_body) close = true;
+  }
+  o.status = reply.status;
+  o.close = close;
+  bool ok = co_await writeLocal(s, c, reply, ri, close);
+  if (ok && !close && pending) ok = co_await drainBody(s, c);
+  if (!ok) o.close = true;
+  co_return o;
+}
+
+// The parsed request as the handler sees it (c.head, over c.headers), and what the access log
+// needs of it as sent (forwarding rewrites the head in place).
+void describe(Conn& c, const bh::request_header<Fields>& m) {
+  c.started.when = std::chrono::system_clock::now();
+  c.started.at = SteadyClock::now();
+  c.headers.clear();
+  c.headers.reserve(32);  // one allocation after an idle release, none otherwise
+  std::string_view host;
+  for (const auto& f : m) {
+    c.headers.push_back({sv(f.name_string()), sv(f.value())});
+    if (f.name() == bh::field::host) host = sv(f.value());
+  }
+  http::RequestHead& head = c.head;
+  head = {};
+  head.method = sv(m.method_string());
+  head.target = sv(m.target());
+  head.host = host;
+  head.tls = c.tls;
+  head.remote_addr = c.remote_addr;
+  head.listener_port = c.listener.port;
+  head.headers = c.headers;
+  c.started.method = c.started.authority = c.started.path = {};
+  if (c.w.core.access_log) {
+    c.started.method = c.arena.copy(head.method);
+    c.started.authority = c.arena.copy(head.host);
+    c.started.path = c.arena.copy(head.target);
+  }
+}
+
+// What to do with the request: the handler's decision, or the listener's own (an
+// https_redirect listener's 301; 404 while no handler is set). Only a head with may_wait may
+// get Wait.
+http::Decision decideNow(Conn& c, const http::RequestHead& head,
+                         std::shared_ptr<HandlerHolder>& holder) {
+  if (c.listener.https_redirect && !c.tls) {
+    // RFC 9110 §15.4.2; the port is dropped, as Envoy's https_redirect does.
+    std::string_view location = c.arena.concat({"https://", hostWithoutPort(head.host), head.target});
+    return http::Decision::reply(http::LocalReply::text(301, {}).withHeader("location", location),
+                                 {.decision = "https_redirect"});
+  }
+  if (!holder) holder = c.w.currentHandler();
+  if (!holder || !holder->handler) {
+    return http::Decision::reply(http::LocalReply::noRoute(), {.decision = "no_handler"});
+  }
+  http::Decision d = holder->handler->handle(head, c.w.ctx, c.arena);
+  if (!head.may_wait && std::holds_alternative<http::Wait>(d.action)) {  // a handler bug: never hang
+    return http::Decision::reply(http::LocalReply::noHealthyUpstream(), {.decision = "no_decision"});
+  }
+  return d;
+}
+
+// decideNow() into `d`: not a coroutine, so that the temporaries stay off serveOne()'s frame
+// (GCC keeps every temporary of a coroutine body in its frame).
+void decide(Conn& c, const http::RequestHead& head, std::shared_ptr<HandlerHolder>& holder,
+            http::Decision& d) {
+  d = decideNow(c, head, holder);
+}
+
 // One request of a connection, from its head to the end of its response. A coroutine of its
 // own so that its large frame exists only while a request is in flight (asio recycles it): an
 // idle keep-alive connection keeps only serve()'s small frame. False: close the connection.
@@ -617,17 +726,13 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
   c.req->header_limit(static_cast<std::uint32_t>(lim.max_request_head));
   c.req->body_limit(boost::none);  // streamed through; the upstream applies its own limit
   RequestInfo ri;
-  co_await readHead(s, c.buffer, *c.req, lim.header_timeout, ec);
+  if (!parseBuffered(c.buffer, *c.req, ec)) co_await readHead(s, c.buffer, *c.req, lim.header_timeout, ec);
   if (ec) {
     // The client's version is unknown (maybe unparsed): answer as HTTP/1.1 and close.
     if (ec == bh::error::header_limit || ec == bh::error::buffer_overflow) {
-      c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "head_too_large"}});
-      c.linger = true;
-      co_await writeLocal(s, c, http::LocalReply::protocolError(431), ri, true);
+      co_await reject(s, c, 431, "head_too_large", ri);
     } else if (isParseError(ec)) {
-      c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "bad_request"}});
-      c.linger = true;
-      co_await writeLocal(s, c, http::LocalReply::protocolError(400), ri, true);
+      co_await reject(s, c, 400, "bad_request", ri);
     } else if (ec == beast::error::timeout && c.req->got_some()) {
       c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "head_timeout"}});
     }
@@ -641,88 +746,35 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
                   m.method() == bh::verb::trace;
   std::size_t host_count = 0;
   if (int bad = checkFraming(*c.req, host_count); bad != 0) {
-    c.w.ctx.stats().inc("claimgate_downstream_rejected_total", {{"reason", "bad_framing"}});
-    c.linger = true;
-    co_await writeLocal(s, c, http::LocalReply::protocolError(bad), ri, true);
+    co_await reject(s, c, bad, "bad_framing", ri);
     co_return false;
   }
   if (auto it = m.find(bh::field::expect); it != m.end()) {
     ri.expect_continue = http::iequals(sv(it->value()), "100-continue");
   }
 
-  const auto when = std::chrono::system_clock::now();
-  const auto started = SteadyClock::now();
-  c.headers.clear();
-  c.headers.reserve(32);  // one allocation after an idle release, none otherwise
-  std::string_view host;
-  for (const auto& f : m) {
-    c.headers.push_back({sv(f.name_string()), sv(f.value())});
-    if (f.name() == bh::field::host) host = sv(f.value());
-  }
-  http::RequestHead head;
-  head.method = sv(m.method_string());
-  head.target = sv(m.target());
-  head.host = host;
-  head.tls = c.tls;
-  head.remote_addr = c.remote_addr;
-  head.listener_port = c.listener.port;
-  head.headers = c.headers;
-
-  // The log needs the request as sent; forwarding rewrites the head in place.
-  std::string_view log_method, log_authority, log_path;
-  if (c.w.core.access_log) {
-    log_method = c.arena.copy(head.method);
-    log_authority = c.arena.copy(head.host);
-    log_path = c.arena.copy(head.target);
-  }
+  describe(c, m);
+  http::RequestHead& head = c.head;
 
   std::shared_ptr<HandlerHolder> holder;  // keeps what the decision points to alive
   http::Decision d;
-  if (c.listener.https_redirect && !c.tls) {
-    // RFC 9110 §15.4.2; the port is dropped, as Envoy's https_redirect does.
-    std::string_view location = c.arena.concat({"https://", hostWithoutPort(host), head.target});
-    d = http::Decision::reply(http::LocalReply::text(301, {}).withHeader("location", location),
-                              {.decision = "https_redirect"});
-  } else {
-    holder = c.w.currentHandler();
-    if (holder && holder->handler) {
-      d = holder->handler->handle(head, c.w.ctx, c.arena);
-      if (auto* wait = std::get_if<http::Wait>(&d.action)) {
-        co_await awaitDecisionInput(c.w, *wait, lim.header_timeout);
-        head.may_wait = false;
-        d = holder->handler->handle(head, c.w.ctx, c.arena);
-      }
-      if (std::holds_alternative<http::Wait>(d.action)) {  // a handler bug: never hang
-        d = http::Decision::reply(http::LocalReply::noHealthyUpstream(), {.decision = "no_decision"});
-      }
-    } else {
-      d = http::Decision::reply(http::LocalReply::noRoute(), {.decision = "no_handler"});
-    }
+  decide(c, head, holder, d);
+  if (auto* wait = std::get_if<http::Wait>(&d.action)) {
+    co_await awaitDecisionInput(c.w, *wait, lim.header_timeout);
+    head.may_wait = false;
+    decide(c, head, holder, d);
   }
 
   Outcome o;
   if (const auto* reply = std::get_if<http::LocalReply>(&d.action)) {
-    bool pending = !c.req->is_done();
-    // A body we have not asked for (Expect) or that is long is not read: close instead.
-    bool close = !ri.keep_alive || c.w.draining || (pending && ri.expect_continue);
-    if (pending && !close) {
-      auto len = c.req->content_length();
-      if (len && *len > lim.max_drain_body) close = true;
-    }
-    o.status = reply->status;
-    o.close = close;
-    bool ok = co_await writeLocal(s, c, *reply, ri, close);
-    if (ok && !close && pending) ok = co_await drainBody(s, c);
-    if (!ok) o.close = true;
+    o = co_await answerLocally(s, c, *reply, ri);
   } else if (const auto& plan = std::get<http::ForwardPlan>(d.action); plan.upstream) {
     o = co_await forward(s, c, plan, ri);
   } else {
     // A handler bug (no upstream): refuse rather than crash; Envoy's text for no endpoints.
-    o.status = 503;
-    o.close = !ri.keep_alive || c.w.draining || !c.req->is_done();
-    if (!co_await writeLocal(s, c, http::LocalReply::noHealthyUpstream(), ri, o.close)) o.close = true;
+    o = co_await answerLocally(s, c, http::LocalReply::noHealthyUpstream(), ri);
   }
-  logAndCount(c, d.log, log_method, log_authority, log_path, o, when, started);
+  logAndCount(c, d.log, o);
   if (o.close) {
     c.linger = !c.req->is_done() || c.buffer.size() != 0;
     co_return false;
@@ -730,23 +782,27 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
   co_return true;
 }
 
-// Between two requests of a keep-alive connection with nothing buffered: false when the
-// connection is to end (draining, closed by the client, idle too long). The head deadline starts
-// once the next request's first bytes are here.
-asio::awaitable<bool> awaitNextRequest(AnyStream& s, Conn& c) {
-  if (c.w.draining) co_return false;
+// Between two requests of a keep-alive connection with nothing buffered. A busy client's next
+// request is usually here already: receiveNow() reads it at once (the plain socket is
+// non-blocking), keeping the buffers and costing no coroutine frame. Only when nothing is there
+// does awaitNextRequest() wait, idle; false when the connection is to end (closed by the
+// client, idle too long). The head deadline starts once the next request's first bytes are here.
+enum class Next { kHere, kClosed, kNotYet };
+
+Next receiveNow(AnyStream& s, Conn& c) {
+  if (c.w.draining) return Next::kClosed;
+  if (c.tls) return Next::kNotYet;
   beast::error_code ec;
-  if (!c.tls) {
-    // A busy client's next request is usually here already: read it now (the socket is
-    // non-blocking), keeping the buffers. Only when nothing is there, go idle.
-    std::size_t got = lowest(s).socket().receive(c.buffer.prepare(kHeadReadSize), 0, ec);
-    if (!ec) {
-      c.buffer.commit(got);
-      co_return true;
-    }
-    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
-    ec = {};
+  std::size_t got = lowest(s).socket().receive(c.buffer.prepare(kHeadReadSize), 0, ec);
+  if (!ec) {
+    c.buffer.commit(got);
+    return Next::kHere;
   }
+  return ec == asio::error::would_block || ec == asio::error::try_again ? Next::kNotYet : Next::kClosed;
+}
+
+asio::awaitable<bool> awaitNextRequest(AnyStream& s, Conn& c) {
+  beast::error_code ec;
   // Idle: hold no heap buffer meanwhile.
   c.node.idle = true;
   c.releaseIdle();
@@ -781,7 +837,10 @@ asio::awaitable<void> serve(AnyStream& s, Conn& c) {
     c.res.reset();  // parsers first: their fields live in the arena
     c.req.reset();
     c.arena.reset();
-    if (!first && c.buffer.size() == 0 && !co_await awaitNextRequest(s, c)) co_return;
+    if (!first && c.buffer.size() == 0) {
+      Next n = receiveNow(s, c);
+      if (n == Next::kClosed || (n == Next::kNotYet && !co_await awaitNextRequest(s, c))) co_return;
+    }
     if (!co_await serveOne(s, c)) co_return;
   }
 }
