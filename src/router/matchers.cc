@@ -81,6 +81,58 @@ bool StringMatcher::match(std::string_view s) const {
   return false;
 }
 
+std::string StringMatcher::literalPrefix() const {
+  switch (kind_) {
+    case Kind::kExact:
+    case Kind::kPrefix:
+      return ignore_case_ ? std::string() : value_;
+    case Kind::kRegex: {
+      // Every anchored match s satisfies min <= s <= max, so s starts with their common prefix.
+      std::string min, max;
+      if (!re_ || !re_->PossibleMatchRange(&min, &max, 64)) return {};
+      std::size_t n = 0;
+      while (n < min.size() && n < max.size() && min[n] == max[n]) ++n;
+      return min.substr(0, n);
+    }
+    case Kind::kSuffix:
+    case Kind::kPresent:
+      return {};
+  }
+  return {};
+}
+
+PathFilter PathFilter::forChain(const std::vector<std::shared_ptr<const MatcherSet>>& chain) {
+  PathFilter best;
+  std::size_t best_min = 0;  // the shortest prefix of `best`: the larger, the more selective
+  for (const auto& level : chain) {
+    if (!level || level->any_of.empty()) continue;  // matches any path
+    std::vector<std::string> alternatives;
+    bool constrained = true;
+    for (const auto& m : level->any_of) {
+      if (m.never) continue;  // cannot match: adds no alternative
+      std::string p = m.uri ? m.uri->literalPrefix() : std::string();
+      if (p.empty()) {
+        constrained = false;  // this alternative matches paths of any prefix
+        break;
+      }
+      alternatives.push_back(std::move(p));
+    }
+    if (!constrained) continue;
+    if (alternatives.empty()) {  // every alternative is for another port
+      PathFilter never;
+      never.never_ = true;
+      return never;
+    }
+    std::size_t shortest = alternatives.front().size();
+    for (const auto& a : alternatives) shortest = std::min(shortest, a.size());
+    if (shortest > best_min) {
+      best_min = shortest;
+      best.prefixes_ = std::move(alternatives);
+    }
+  }
+  return best;
+}
+
 bool RequestMatcher::match(const RequestHead& req) const {
   if (never) return false;
   if (!method.empty() && req.method != method) return false;

@@ -32,6 +32,10 @@ class StringMatcher {
   ~StringMatcher();
 
   bool match(std::string_view s) const;
+  // A literal every string this matcher accepts starts with (case-sensitively): the value of an
+  // exact or prefix matcher, the common prefix of the range a regex can match (RE2's
+  // PossibleMatchRange); empty when there is none (suffix, present, ignore_case, `.*...`).
+  std::string literalPrefix() const;
   Kind kind() const { return kind_; }
   const std::string& value() const { return value_; }
 
@@ -68,6 +72,28 @@ struct MatcherSet {
   std::vector<RequestMatcher> any_of;  // empty = match all
   // The matcher that matched (nullptr for an empty set), or nullopt when none did.
   std::optional<const RequestMatcher*> match(const RequestHead& req) const;
+};
+
+// A necessary condition on the path for a route's matcher chain to match, checked before the
+// chain itself so that a request skips most non-matching routes with a prefix comparison or
+// two (a regex or header matcher costs far more). Sound by construction: mayMatch() is false
+// only when the chain cannot match.
+class PathFilter {
+ public:
+  static PathFilter forChain(const std::vector<std::shared_ptr<const MatcherSet>>& chain);
+  bool mayMatch(std::string_view path) const {
+    if (never_) return false;
+    if (prefixes_.empty()) return true;
+    for (const auto& p : prefixes_)
+      if (path.starts_with(p)) return true;
+    return false;
+  }
+  bool never() const { return never_; }
+  const std::vector<std::string>& prefixes() const { return prefixes_; }  // empty: any path
+
+ private:
+  bool never_ = false;                 // some level has only matchers for another port
+  std::vector<std::string> prefixes_;  // the path starts with one of these
 };
 
 // Compiles `matchers` for a listener on `listener_port`. Errors (bad regex) go to `errors` as

@@ -438,7 +438,10 @@ std::string rewritePath(const RouteMatch& m, std::string_view path, std::string_
 }
 
 RouteMatch VirtualHostTable::VirtualHost::match(const RequestHead& req) const {
-  for (const auto& r : routes) {
+  const bool filtered = filters.size() == routes.size();
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    if (filtered && !filters[i].mayMatch(req.path)) continue;
+    const Route& r = routes[i];
     RouteMatch m{&r, nullptr};
     bool ok = true;
     for (const auto& level : r.chain) {
@@ -482,6 +485,9 @@ void VirtualHostTable::finalize() {
   wildcards_.clear();
   catch_all_.reset();
   for (std::size_t i = 0; i < hosts_.size(); ++i) {
+    auto& vh = hosts_[i];
+    vh.filters.clear();
+    for (const auto& r : vh.routes) vh.filters.push_back(PathFilter::forChain(r.chain));
     const auto& p = hosts_[i].pattern;
     if (p == "*")
       catch_all_ = i;

@@ -83,6 +83,7 @@ class VirtualHostTable {
   struct VirtualHost {
     std::string pattern;  // lower-case: `example.com`, `*.example.com`, `*`
     std::vector<Route> routes;
+    std::vector<PathFilter> filters;  // parallel to routes once finalize() ran
     RouteMatch match(const RequestHead& req) const;
   };
 

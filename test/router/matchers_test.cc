@@ -1,4 +1,5 @@
 // Request matchers, table-driven: one row per (matcher, request) with the expected answer.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,93 @@ TEST(Matchers, Table) {
     EXPECT_EQ(matches(m, c.req), c.want)
         << c.matchers << " on " << c.req.method << " " << c.req.path << "?" << c.req.query;
   }
+}
+
+PathFilter filterOf(const std::string& matchers_yaml, std::uint32_t port = 8080) {
+  return PathFilter::forChain({std::make_shared<const MatcherSet>(compile(matchers_yaml, port))});
+}
+
+TEST(PathFilter, Table) {
+  struct Row {
+    const char* matchers;
+    std::vector<std::string> prefixes;  // empty: any path
+    bool never = false;
+  };
+  const std::vector<Row> rows = {
+      {"[]", {}},
+      {"[{uri: {exact: /get}}]", {"/get"}},
+      {"[{uri: {prefix: /api/v1}}]", {"/api/v1"}},
+      {"[{uri: {prefix: /api, ignoreCase: true}}]", {}},  // case-insensitive: no literal
+      {"[{uri: {suffix: .png}}]", {}},
+      {"[{uri: {regex: '/items/[0-9]+'}}]", {"/items/"}},
+      {"[{uri: {regex: '/v[12]/users'}}]", {"/v"}},
+      {"[{uri: {regex: '.*/health'}}]", {}},
+      {"[{uri: {regex: '(?i)/admin'}}]", {}},  // "/ADMIN" .. "/admin": only "/" in common
+      {"[{method: POST}]", {}},                // no uri: implicit prefix "/"
+      {"[{uri: {exact: /a}}, {uri: {prefix: /b}}]", {"/a", "/b"}},
+      {"[{uri: {exact: /a}}, {headers: [{name: x}]}]", {}},  // one alternative has no uri
+      {"[{uri: {prefix: /a}, port: 9090}, {uri: {prefix: /b}}]", {"/b"}},  // other port skipped
+      {"[{uri: {prefix: /a}, port: 9090}]", {}, true},
+  };
+  for (const auto& r : rows) {
+    PathFilter f = filterOf(r.matchers);
+    EXPECT_EQ(f.never(), r.never) << r.matchers;
+    std::vector<std::string> got = f.prefixes();
+    if (r.matchers == std::string("[{uri: {regex: '(?i)/admin'}}]")) {
+      EXPECT_TRUE(got.empty() || got == std::vector<std::string>{"/"}) << r.matchers;
+      continue;
+    }
+    EXPECT_EQ(got, r.prefixes) << r.matchers;
+  }
+}
+
+TEST(PathFilter, ChainTakesTheMostSelectiveLevel) {
+  auto outer = std::make_shared<const MatcherSet>(compile("[{uri: {prefix: /api}}]"));
+  auto inner = std::make_shared<const MatcherSet>(compile("[{uri: {prefix: /api/v1/users}}]"));
+  auto any = std::make_shared<const MatcherSet>(compile("[]"));
+  PathFilter f = PathFilter::forChain({outer, any, inner});
+  EXPECT_EQ(f.prefixes(), std::vector<std::string>{"/api/v1/users"});
+  EXPECT_TRUE(f.mayMatch("/api/v1/users/7"));
+  EXPECT_FALSE(f.mayMatch("/api/v1/orders"));
+  auto other_port = std::make_shared<const MatcherSet>(compile("[{port: 1}]"));
+  EXPECT_FALSE(PathFilter::forChain({outer, other_port}).mayMatch("/api"));
+}
+
+// The filter is only a shortcut: whenever the matchers match a path, the filter must let it
+// through. Checked over matchers × generated paths.
+TEST(PathFilter, NeverRejectsAPathTheMatchersAccept) {
+  const std::vector<std::string> matchers = {
+      "[]", "[{uri: {exact: /get}}]", "[{uri: {prefix: /get}}]", "[{uri: {prefix: /a/b}}]",
+      "[{uri: {prefix: /A, ignoreCase: true}}]", "[{uri: {exact: /a/B, ignoreCase: true}}]",
+      "[{uri: {suffix: /b}}]", "[{uri: {regex: '/items/[0-9]+'}}]", "[{uri: {regex: '/a.*'}}]",
+      "[{uri: {regex: '/(a|b)/c'}}]", "[{uri: {regex: '(/a)?/b'}}]", "[{uri: {regex: '[/]a+'}}]",
+      "[{uri: {regex: '(?i)/a/b'}}]", "[{uri: {regex: '/a|/b/.*'}}]", "[{uri: {regex: '.*'}}]",
+      "[{uri: {exact: /a}}, {uri: {regex: '/b[0-9]'}}]", "[{uri: {prefix: /a}, method: POST}]",
+  };
+  std::vector<std::string> paths = {"", "/"};
+  const std::vector<std::string> parts = {"/", "a", "A", "b", "B", "/a", "/b", "/get", "/items",
+                                          "/1", "42", "c", "/c", "x"};
+  for (const auto& p1 : parts)
+    for (const auto& p2 : parts)
+      for (const auto& p3 : parts) paths.push_back(p1 + p2 + p3);
+  std::size_t accepted = 0, skipped = 0;
+  for (const auto& yaml : matchers) {
+    MatcherSet m = compile(yaml);
+    PathFilter f = filterOf(yaml);
+    for (const auto& path : paths) {
+      for (const char* method : {"GET", "POST"}) {
+        Req r{method, path};
+        const bool match = matches(m, r);
+        accepted += match;
+        skipped += !f.mayMatch(path);
+        if (match) {
+          EXPECT_TRUE(f.mayMatch(path)) << yaml << " accepts " << path << " but the filter does not";
+        }
+      }
+    }
+  }
+  EXPECT_GT(accepted, 100u);  // the generated paths exercise the matchers
+  EXPECT_GT(skipped, 1000u);  // and the filter does skip most non-matching work
 }
 
 TEST(Matchers, BadRegexIsAnError) {
