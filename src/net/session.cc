@@ -81,7 +81,7 @@ struct Conn {
         limits(w.core.config.limits),
         tls(tls),
         // The head limit trips first (431); the extra room is for pipelined bytes behind it.
-        buffer(w.core.config.limits.max_request_head + 16 * 1024),
+        buffer(w.core.config.limits.max_request_head + 16 * 1024, PooledAllocator<char>(w.blocks)),
         arena(w.blocks.blockSize(), &w.blocks) {}
   ~Conn() { releaseBody(); }
 
@@ -100,15 +100,14 @@ struct Conn {
   }
   // Between requests on a keep-alive connection with nothing buffered: give back every
   // per-request buffer, so that an idle connection costs its coroutine frame and this object
-  // only (10,000 idle clients must fit in a few tens of MiB). The 16 KiB blocks go to the
-  // worker's BlockPool, where the next busy connection takes them without a malloc; the read
-  // buffer is freed and allocated again (one malloc/free pair per request).
+  // only (10,000 idle clients must fit in a few tens of MiB). The 16 KiB blocks (the arena's,
+  // the relay buffer, the read buffer unless a large head made it grow) go to the worker's
+  // BlockPool, where the next busy connection takes them without a malloc.
   void releaseIdle() {
     buffer.clear();
     buffer.shrink_to_fit();
     arena.release();
     releaseBody();
-    std::vector<http::HeaderView>().swap(headers);
     std::string().swap(out);
   }
 
@@ -118,11 +117,10 @@ struct Conn {
   bool tls;
   SessionNode node;
   std::string remote_addr;
-  beast::flat_buffer buffer;
+  ReadBuffer buffer;  // pooled blocks (worker.h)
   http::Arena arena;  // before the parsers: it must outlive them
   std::optional<RequestParser> req;
   std::optional<ResponseParser> res;
-  std::vector<http::HeaderView> headers;
   // The request in flight as the handler sees it, and where its log line starts. Here rather
   // than in serveOne()'s coroutine frame, which must stay under 1 KiB for Asio to recycle it.
   http::RequestHead head;
@@ -198,7 +196,7 @@ asio::awaitable<bool> sendRest(AnyStream& s, Gather bufs, milliseconds timeout) 
 // Errors are those of Beast's async_read_header: end_of_stream when the peer closed before a
 // byte, partial_message after some, header_limit, buffer_overflow, parse errors, timeout.
 template <bool isRequest>
-bool parseBuffered(beast::flat_buffer& buf, bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
+bool parseBuffered(ReadBuffer& buf, bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
                    beast::error_code& ec) {  // true: the head is whole, or ec says why not
   ec = {};
   if (buf.size() == 0) return false;
@@ -211,7 +209,7 @@ bool parseBuffered(beast::flat_buffer& buf, bh::parser<isRequest, bh::buffer_bod
 }
 
 template <bool isRequest>
-asio::awaitable<void> readHead(AnyStream& s, beast::flat_buffer& buf,
+asio::awaitable<void> readHead(AnyStream& s, ReadBuffer& buf,
                                bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
                                std::optional<milliseconds> deadline, beast::error_code& ec) {
   for (;;) {
@@ -266,7 +264,7 @@ enum class RelayError { kNone, kInput, kOutput };
 // The serializer lives in this frame, not the caller's: the common small message never comes
 // here, and exchange()'s frame stays small enough for Asio's frame recycling.
 template <bool isRequest>
-asio::awaitable<RelayError> relay(AnyStream& in, beast::flat_buffer& in_buf,
+asio::awaitable<RelayError> relay(AnyStream& in, ReadBuffer& in_buf,
                                   bh::parser<isRequest, bh::buffer_body, FieldsAlloc>& p,
                                   AnyStream& out, char* buf, std::size_t n, milliseconds in_timeout,
                                   milliseconds out_timeout, beast::error_code& ec) {
@@ -658,16 +656,18 @@ asio::awaitable<Outcome> answerLocally(AnyStream& s, Conn& c, const http::LocalR
   co_return o;
 }
 
-// The parsed request as the handler sees it (c.head, over c.headers), and what the access log
+// The parsed request as the handler sees it (c.head; its header list in the arena), and what the access log
 // needs of it as sent (forwarding rewrites the head in place).
 void describe(Conn& c, const bh::request_header<Fields>& m) {
   c.started.when = std::chrono::system_clock::now();
   c.started.at = SteadyClock::now();
-  c.headers.clear();
-  c.headers.reserve(32);  // one allocation after an idle release, none otherwise
+  std::size_t n = 0;
+  for (auto it = m.begin(); it != m.end(); ++it) ++n;
+  std::span<http::HeaderView> headers = c.arena.makeArray<http::HeaderView>(n);
   std::string_view host;
+  n = 0;
   for (const auto& f : m) {
-    c.headers.push_back({sv(f.name_string()), sv(f.value())});
+    headers[n++] = {sv(f.name_string()), sv(f.value())};
     if (f.name() == bh::field::host) host = sv(f.value());
   }
   http::RequestHead& head = c.head;
@@ -678,7 +678,7 @@ void describe(Conn& c, const bh::request_header<Fields>& m) {
   head.tls = c.tls;
   head.remote_addr = c.remote_addr;
   head.listener_port = c.listener.port;
-  head.headers = c.headers;
+  head.headers = headers;
   c.started.method = c.started.authority = c.started.path = {};
   if (c.w.core.access_log) {
     c.started.method = c.arena.copy(head.method);

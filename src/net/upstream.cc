@@ -78,7 +78,7 @@ asio::awaitable<std::unique_ptr<UpstreamConn>> connectUpstream(Worker& w,
   }
   std::vector<tcp::endpoint> eps = *endpoints;  // the cache may change while we wait
 
-  auto conn = std::make_unique<UpstreamConn>();
+  auto conn = std::make_unique<UpstreamConn>(w.blocks);
   conn->key = t.key;
   conn->tls = t.tls;
   if (t.tls) {

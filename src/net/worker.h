@@ -64,8 +64,37 @@ struct SessionNode {
   beast::tcp_stream* tcp = nullptr;  // lowest layer, for cancel()
 };
 
+// The allocator of read buffers: a request up to the pool's block size gets one of the
+// worker's pooled blocks (a connection going idle gives its buffer back and the next busy one
+// takes it without a malloc); a larger one goes to the heap.
+template <class T>
+struct PooledAllocator {
+  using value_type = T;
+  http::BlockPool* pool;
+  explicit PooledAllocator(http::BlockPool& p) : pool(&p) {}
+  template <class U>
+  PooledAllocator(const PooledAllocator<U>& o) : pool(o.pool) {}  // NOLINT: rebind
+  T* allocate(std::size_t n) {
+    if (n * sizeof(T) <= pool->blockSize()) return reinterpret_cast<T*>(pool->get().release());
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) <= pool->blockSize()) {
+      pool->put(std::unique_ptr<char[]>(reinterpret_cast<char*>(p)));
+    } else {
+      ::operator delete(p);
+    }
+  }
+  template <class U>
+  bool operator==(const PooledAllocator<U>& o) const { return pool == o.pool; }
+  template <class U>
+  bool operator!=(const PooledAllocator<U>& o) const { return pool != o.pool; }
+};
+using ReadBuffer = beast::basic_flat_buffer<PooledAllocator<char>>;
+
 // One upstream connection (plain or TLS), pooled per thread by UpstreamTarget::key.
 struct UpstreamConn {
+  explicit UpstreamConn(http::BlockPool& blocks) : buffer(PooledAllocator<char>(blocks)) {}
   std::string key;
   bool tls = false;
   bool reused = false;  // taken from the pool (a stale keep-alive may fail: retry rules apply)
@@ -74,7 +103,7 @@ struct UpstreamConn {
   std::shared_ptr<asio::ssl::context> ctx;  // keeps the SSL_CTX alive
   std::unique_ptr<AnyStream::Ops> ops;       // over plain or secure
   std::optional<AnyStream> stream;           // what the session reads and writes
-  beast::flat_buffer buffer;                 // bytes read from the upstream, not yet parsed
+  ReadBuffer buffer;                         // bytes read from the upstream, not yet parsed
   SteadyClock::time_point idle_since{};
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*secure) : *plain; }
