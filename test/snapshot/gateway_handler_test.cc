@@ -9,17 +9,9 @@ namespace {
 using namespace testing;
 
 std::string seedYaml(const std::string& provider_extra = "", const std::string& config_extra = "") {
-  return gatewayYaml() + R"(---
-apiVersion: networking.gloo.solo.io/v2
-kind: RouteTable
-metadata: {name: rt, namespace: gw}
-spec:
-  hosts: ['*']
-  virtualGateways: [{name: gw, namespace: gw}]
-  http:
-  - name: open
+  return gatewayYaml() + routeTableYaml(std::string(R"(  - name: open
     matchers: [{headers: [{name: x-open}]}]
-    forwardTo: {destinations: [{ref: {name: backend}, kind: EXTERNAL_SERVICE, port: {number: 9000}}]}
+    )") + kToBackend + R"(
   - name: internal-only
     labels: {route: internal}
     matchers: [{headers: [{name: x-org, value: internal}]}]
@@ -27,8 +19,7 @@ spec:
   - name: api
     labels: {route: api}
     matchers: [{uri: {prefix: /}}]
-    forwardTo: {destinations: [{ref: {name: backend}, kind: EXTERNAL_SERVICE, port: {number: 9000}}]}
----
+    )" + kToBackend + "\n") + R"(---
 apiVersion: security.policy.gloo.solo.io/v2
 kind: JWTPolicy
 metadata: {name: seed, namespace: gw}

@@ -44,18 +44,9 @@ class DeferredFetcher final : public jwt::JwksFetcher {
 };
 
 std::string lazyYaml(const std::string& url) {
-  return gatewayYaml() + R"(---
-apiVersion: networking.gloo.solo.io/v2
-kind: RouteTable
-metadata: {name: rt, namespace: gw}
-spec:
-  hosts: ['*']
-  virtualGateways: [{name: gw, namespace: gw}]
-  http:
-  - name: api
-    labels: {route: api}
-    forwardTo: {destinations: [{ref: {name: backend}, kind: EXTERNAL_SERVICE, port: {number: 9000}}]}
----
+  return gatewayYaml() +
+         routeTableYaml(std::string("  - name: api\n    labels: {route: api}\n    ") + kToBackend + "\n") +
+         R"(---
 apiVersion: security.policy.gloo.solo.io/v2
 kind: JWTPolicy
 metadata: {name: lazy, namespace: gw}

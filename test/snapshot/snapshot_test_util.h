@@ -57,6 +57,24 @@ spec:
 )", port);
 }
 
+// `forwardTo` the gateway's ExternalService `backend` (a route's action in the tests' YAML).
+inline constexpr const char* kToBackend =
+    "forwardTo: {destinations: [{ref: {name: backend}, kind: EXTERNAL_SERVICE, port: {number: 9000}}]}";
+
+// A document separator and the RouteTable `rt` (namespace gw) on every host of gatewayYaml()'s
+// gateway, with `routes`: the items of its `http` list, indented by two spaces.
+inline std::string routeTableYaml(const std::string& routes) {
+  return R"(---
+apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: rt, namespace: gw}
+spec:
+  hosts: ['*']
+  virtualGateways: [{name: gw, namespace: gw}]
+  http:
+)" + routes;
+}
+
 // A provider block (under `providers:`) trusting testKey().
 inline std::string providerYaml(const std::string& name, const std::string& extra = "") {
   return fmt::format("      {}:\n        issuer: https://issuer\n        local:\n          inline: |\n{}{}",
