@@ -19,6 +19,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include "http/headers.h"
@@ -132,6 +133,7 @@ struct Conn {
   std::string out;                      // local replies
   std::unique_ptr<char[]> body_buf;     // relay buffer, both directions (one at a time); lazy
   std::unique_ptr<char[]> tls_idle_buf;  // TLS only: where an idle wait reads (kTlsIdleRead)
+  SSL* ssl = nullptr;                    // TLS only: to see records OpenSSL already holds
   // Closing while the client may still be sending (an error reply, an unread body): close
   // lingering, so unread input does not turn into a RST that destroys our last response.
   bool linger = false;
@@ -787,12 +789,22 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
 // non-blocking), keeping the buffers and costing no coroutine frame. Only when nothing is there
 // does awaitNextRequest() wait, idle; false when the connection is to end (closed by the
 // client, idle too long). The head deadline starts once the next request's first bytes are here.
-enum class Next { kHere, kClosed, kNotYet };
+// On TLS, receiveNow() cannot read without an async operation; it says kReadable when a record
+// is already waiting (in OpenSSL, in the BIO Asio feeds it through, or on the socket):
+// serveOne() then reads it as a busy connection does, keeping the buffers. Bytes Asio's TLS
+// layer holds before its BIO are seen by none of these checks; such a connection takes the
+// idle path, which reads them just the same.
+enum class Next { kHere, kReadable, kClosed, kNotYet };
 
 Next receiveNow(AnyStream& s, Conn& c) {
   if (c.w.draining) return Next::kClosed;
-  if (c.tls) return Next::kNotYet;
   beast::error_code ec;
+  if (c.tls) {
+    if (c.ssl && (SSL_has_pending(c.ssl) == 1 || BIO_ctrl_pending(SSL_get_rbio(c.ssl)) > 0)) {
+      return Next::kReadable;
+    }
+    return lowest(s).socket().available(ec) > 0 && !ec ? Next::kReadable : Next::kNotYet;
+  }
   std::size_t got = lowest(s).socket().receive(c.buffer.prepare(kHeadReadSize), 0, ec);
   if (!ec) {
     c.buffer.commit(got);
@@ -904,6 +916,7 @@ asio::awaitable<void> runTlsSession(Worker& w, const ListenerState& l, tcp::sock
   StreamOps<TlsStream> ops(stream);
   AnyStream as(ops, tcp, /*plain=*/false);
   Conn c(w, l, /*tls=*/true);
+  c.ssl = stream.native_handle();
   SessionRegistration reg(w, c.node, tcp);
   beast::error_code ec;
   auto ep = tcp.socket().remote_endpoint(ec);

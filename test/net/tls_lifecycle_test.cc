@@ -45,6 +45,31 @@ TEST(Tls, ListenerServesTlsClients) {
   SSL_CTX_free(ctx);
 }
 
+// Requests in separate TLS records that arrive together: after the first, the next one is
+// already held by OpenSSL (or on the socket) and is read at once, in order.
+TEST(Tls, BackToBackRecordsAnsweredInOrder) {
+  Upstream upstream;
+  http::UpstreamTarget target = plainTarget(upstream.port());
+  net::Server server(tlsConfig(), forwardTo(&target));
+  server.start();
+  SSL_CTX* ctx = clientCtx(&cert());
+  {
+    Client c(server.listenerPort(0), ctx);
+    ASSERT_TRUE(c.connected());
+    for (int round = 0; round < 3; ++round) {
+      for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.send(get("/echo?r=" + std::to_string(round) + "&i=" + std::to_string(i))));
+      for (int i = 0; i < 5; ++i) {
+        Message m = c.read();
+        ASSERT_EQ(m.status(), 200) << round << "/" << i;
+        EXPECT_EQ(m.body.rfind("GET /echo?r=" + std::to_string(round) + "&i=" + std::to_string(i) + " HTTP/1.1\r\n", 0), 0u);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // and the idle path between rounds
+    }
+  }
+  server.stop();
+  SSL_CTX_free(ctx);
+}
+
 TEST(Tls, MinimumVersionIsEnforced) {
   net::ServerConfig cfg = tlsConfig();
   cfg.listeners[0].tls->min_version = net::TlsVersion::kTls1_3;
