@@ -639,8 +639,9 @@ asio::awaitable<void> reject(AnyStream& s, Conn& c, int status, std::string_view
 }
 
 // Writes a reply the gateway makes itself (a policy's 401/403, a 404, a redirect). A request
-// body not read yet is read and discarded when it is short, so the connection stays usable;
-// a long one, or one the client waits for leave to send (Expect), closes the connection instead.
+// body not read yet is read and discarded when it is short, so the connection stays usable; a
+// long one, or one the client holds back until told to send it (Expect: 100-continue), closes
+// the connection instead.
 asio::awaitable<Outcome> answerLocally(AnyStream& s, Conn& c, const http::LocalReply& reply,
                                        const RequestInfo& ri) {
   Outcome o;
@@ -658,8 +659,8 @@ asio::awaitable<Outcome> answerLocally(AnyStream& s, Conn& c, const http::LocalR
   co_return o;
 }
 
-// The parsed request as the handler sees it (c.head; its header list in the arena), and what the access log
-// needs of it as sent (forwarding rewrites the head in place).
+// The parsed request as the handler sees it (c.head; its header list in the arena), and what
+// the access log needs of it as sent (forwarding rewrites the head in place).
 void describe(Conn& c, const bh::request_header<Fields>& m) {
   c.started.when = std::chrono::system_clock::now();
   c.started.at = SteadyClock::now();
@@ -692,8 +693,8 @@ void describe(Conn& c, const bh::request_header<Fields>& m) {
 // What to do with the request: the handler's decision, or the listener's own (an
 // https_redirect listener's 301; 404 while no handler is set). Only a head with may_wait may
 // get Wait.
-http::Decision decideNow(Conn& c, const http::RequestHead& head,
-                         std::shared_ptr<HandlerHolder>& holder) {
+http::Decision decide(Conn& c, const http::RequestHead& head,
+                      std::shared_ptr<HandlerHolder>& holder) {
   if (c.listener.https_redirect && !c.tls) {
     // RFC 9110 §15.4.2; the port is dropped, as Envoy's https_redirect does.
     std::string_view location = c.arena.concat({"https://", hostWithoutPort(head.host), head.target});
@@ -711,12 +712,6 @@ http::Decision decideNow(Conn& c, const http::RequestHead& head,
   return d;
 }
 
-// decideNow() into `d`: not a coroutine, so that the temporaries stay off serveOne()'s frame
-// (GCC keeps every temporary of a coroutine body in its frame).
-void decide(Conn& c, const http::RequestHead& head, std::shared_ptr<HandlerHolder>& holder,
-            http::Decision& d) {
-  d = decideNow(c, head, holder);
-}
 
 // One request of a connection, from its head to the end of its response. A coroutine of its
 // own so that its large frame exists only while a request is in flight (asio recycles it): an
@@ -759,12 +754,11 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
   http::RequestHead& head = c.head;
 
   std::shared_ptr<HandlerHolder> holder;  // keeps what the decision points to alive
-  http::Decision d;
-  decide(c, head, holder, d);
+  http::Decision d = decide(c, head, holder);
   if (auto* wait = std::get_if<http::Wait>(&d.action)) {
     co_await awaitDecisionInput(c.w, *wait, lim.header_timeout);
     head.may_wait = false;
-    decide(c, head, holder, d);
+    d = decide(c, head, holder);
   }
 
   Outcome o;
