@@ -399,7 +399,9 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   auto& r = c.res->get();
   const int status = r.result_int();
   o.status = status;
-  const bool upstream_reusable = c.res->keep_alive();  // before Connection is stripped
+  // Before Connection is stripped. Bytes after the response (an upstream sending more than
+  // it framed) would be read as the next request's response: such a connection is closed.
+  const bool upstream_reusable = c.res->keep_alive();
   const bool no_body = ri.head || status == 204 || status == 304;
   bool close = !ri.keep_alive || c.w.draining;
   http::ConnectionOptions options;
@@ -439,15 +441,17 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
       o.close = true;
       co_return ExchangeResult::kClientGone;
     }
-    co_return upstream_reusable && c.req->is_done() && !c.w.draining ? ExchangeResult::kDoneReusable
-                                                                     : ExchangeResult::kDone;
+    co_return upstream_reusable && uc.buffer.size() == 0 && c.req->is_done() && !c.w.draining
+        ? ExchangeResult::kDoneReusable
+        : ExchangeResult::kDone;
   }
   RelayError e = co_await relay(up, uc.buffer, *c.res, client, c.bodyBuf(), n, idle, idle, ec);
   if (e != RelayError::kNone) {
     o.close = true;
     co_return e == RelayError::kInput ? ExchangeResult::kAborted : ExchangeResult::kClientGone;
   }
-  if (upstream_reusable && c.res->is_done() && c.req->is_done() && !c.w.draining) {
+  if (upstream_reusable && uc.buffer.size() == 0 && c.res->is_done() && c.req->is_done() &&
+      !c.w.draining) {
     co_return ExchangeResult::kDoneReusable;
   }
   co_return ExchangeResult::kDone;
@@ -464,12 +468,7 @@ asio::awaitable<Outcome> forward(AnyStream& client, Conn& c, const http::Forward
   bool sent_continue = false;
   for (int attempt = 0;; ++attempt) {
     auto now = SteadyClock::now();
-    // A replayable request skips the liveness peek (a syscall per request) on its first try:
-    // a pooled connection the upstream closed fails before any response byte, and the request
-    // is then retried once on a connection that is checked.
-    const bool check_alive = !(replayable && attempt == 0);
-    std::unique_ptr<UpstreamConn> uc =
-        c.w.pool.take(t.key, now, c.limits.upstream_idle_timeout, check_alive);
+    std::unique_ptr<UpstreamConn> uc = c.w.pool.take(t.key, now, c.limits.upstream_idle_timeout);
     if (!uc) {
       ConnectError err;
       uc = co_await connectUpstream(c.w, t, err);

@@ -29,15 +29,14 @@ void closeConn(UpstreamConn& c) {
 }  // namespace
 
 std::unique_ptr<UpstreamConn> UpstreamPool::take(std::string_view key, SteadyClock::time_point now,
-                                                 std::chrono::milliseconds idle_timeout,
-                                                 bool check_alive) {
+                                                 std::chrono::milliseconds idle_timeout) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& v = it->second;
   while (!v.empty()) {
     std::unique_ptr<UpstreamConn> c = std::move(v.back());
     v.pop_back();
-    if (now - c->idle_since <= idle_timeout && (!check_alive || looksAlive(*c))) {
+    if (now - c->idle_since <= idle_timeout && looksAlive(*c)) {
       c->reused = true;
       return c;
     }

@@ -116,11 +116,10 @@ struct StringHash {
 
 class UpstreamPool {
  public:
-  // The most recently used idle connection for `key`, or null. With check_alive, one that
-  // still looks open (a non-blocking peek; see worker.cc); without, the caller must be able to
-  // retry on a fresh connection when the taken one turns out closed.
+  // The most recently used idle connection for `key` that is still open and has nothing
+  // unread (a non-blocking peek; see worker.cc), or null.
   std::unique_ptr<UpstreamConn> take(std::string_view key, SteadyClock::time_point now,
-                                     std::chrono::milliseconds idle_timeout, bool check_alive);
+                                     std::chrono::milliseconds idle_timeout);
   // Keeps `conn` for reuse (or closes it when the pool for its key is full).
   void put(std::unique_ptr<UpstreamConn> conn, SteadyClock::time_point now, std::size_t max_idle);
   // Closes connections idle longer than idle_timeout (all of them when idle_timeout is 0).

@@ -347,6 +347,7 @@ inline std::string get(const std::string& target, const std::string& extra = "")
 //   /silent         never answers (waits for the peer to close)
 //   /slow?ms=N      answers 200 "slow" after N ms
 //   /drop           closes the connection without answering
+//   /overlong       200 "ok" (content-length 2) followed by a forged response in the same write
 // Every response carries `x-upstream-conn: <connection number>`, `connection: x-up-hop` and an
 // `x-up-hop` field (hop-by-hop: the proxy must strip both).
 class Upstream {
@@ -488,6 +489,11 @@ class Upstream {
       return fixed("slow");
     }
     if (target.rfind("/drop", 0) == 0) return false;
+    if (target.rfind("/overlong", 0) == 0) {
+      // Two bytes of body as framed, then a forged response in the same write.
+      return io.writeAll("HTTP/1.1 200 OK\r\n" + common + "content-length: 2\r\n\r\nok" +
+                         "HTTP/1.1 299 Forged\r\ncontent-length: 0\r\n\r\n");
+    }
     return fixed("not found", "404 Not Found");
   }
 
