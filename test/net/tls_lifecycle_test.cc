@@ -24,14 +24,23 @@ net::ServerConfig tlsConfig() {
   return cfg;
 }
 
-TEST(Tls, ListenerServesTlsClients) {
+// A started TLS listener forwarding to a plain test upstream, and a client context trusting it.
+struct TlsGateway {
+  TlsGateway() { server.start(); }
+  ~TlsGateway() {
+    server.stop();
+    SSL_CTX_free(client_ctx);
+  }
   Upstream upstream;
   http::UpstreamTarget target = plainTarget(upstream.port());
-  net::Server server(tlsConfig(), forwardTo(&target));
-  server.start();
-  SSL_CTX* ctx = clientCtx(&cert());
+  net::Server server{tlsConfig(), forwardTo(&target)};
+  SSL_CTX* client_ctx = clientCtx(&cert());
+};
+
+TEST(Tls, ListenerServesTlsClients) {
+  TlsGateway g;
   {
-    Client c(server.listenerPort(0), ctx);
+    Client c(g.server.listenerPort(0), g.client_ctx);
     ASSERT_TRUE(c.connected());
     Message m = c.request(get("/echo"));
     ASSERT_EQ(m.status(), 200);
@@ -41,20 +50,14 @@ TEST(Tls, ListenerServesTlsClients) {
     EXPECT_EQ(c.request(get("/echo")).status(), 200);  // keep-alive over TLS
     EXPECT_EQ(SSL_version(c.io.ssl) >= TLS1_2_VERSION, true);
   }
-  server.stop();
-  SSL_CTX_free(ctx);
 }
 
 // Requests in separate TLS records that arrive together: after the first, the next one is
 // already held by OpenSSL (or on the socket) and is read at once, in order.
 TEST(Tls, BackToBackRecordsAnsweredInOrder) {
-  Upstream upstream;
-  http::UpstreamTarget target = plainTarget(upstream.port());
-  net::Server server(tlsConfig(), forwardTo(&target));
-  server.start();
-  SSL_CTX* ctx = clientCtx(&cert());
+  TlsGateway g;
   {
-    Client c(server.listenerPort(0), ctx);
+    Client c(g.server.listenerPort(0), g.client_ctx);
     ASSERT_TRUE(c.connected());
     for (int round = 0; round < 3; ++round) {
       for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.send(get("/echo?r=" + std::to_string(round) + "&i=" + std::to_string(i))));
@@ -66,8 +69,6 @@ TEST(Tls, BackToBackRecordsAnsweredInOrder) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // and the idle path between rounds
     }
   }
-  server.stop();
-  SSL_CTX_free(ctx);
 }
 
 TEST(Tls, MinimumVersionIsEnforced) {
