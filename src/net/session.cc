@@ -166,22 +166,22 @@ using Gather = std::array<asio::const_buffer, 2>;
 // Sending happens in two steps, so that the usual case costs no coroutine frame:
 // sendNow() puts on a plain TCP socket what it takes at once (non-blocking; a usual head and
 // small body fit the send buffer, so there is no async operation, no timer and no completion to
-// dispatch) and consumes that from `bufs`; sendRest() writes what is left (everything on TLS)
-// with an async write under `timeout`. Use: `sendNow(s, b) || co_await sendRest(s, b, t)`.
-enum class SendNow { kDone, kPending, kFailed };
-
-SendNow sendNow(AnyStream& s, Gather& bufs) {
-  if (!s.plain()) return SendNow::kPending;
+// dispatch) and consumes that from `bufs`. It says whether the write is over (true: all sent,
+// false: failed), or nothing when bytes are left (always on TLS): sendRest() writes those with
+// an async write under `timeout`. Use: `auto r = sendNow(s, b); r ? *r : co_await sendRest(..)`.
+std::optional<bool> sendNow(AnyStream& s, Gather& bufs) {
+  if (!s.plain()) return std::nullopt;
   beast::error_code ec;
   std::size_t sent = lowest(s).socket().send(bufs, 0, ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) return SendNow::kPending;
-  if (ec) return SendNow::kFailed;
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return std::nullopt;
+  if (ec) return false;
   for (auto& b : bufs) {
     std::size_t k = std::min(sent, b.size());
     b += k;
     sent -= k;
   }
-  return bufs[0].size() == 0 && bufs[1].size() == 0 ? SendNow::kDone : SendNow::kPending;
+  if (bufs[0].size() == 0 && bufs[1].size() == 0) return true;
+  return std::nullopt;
 }
 
 asio::awaitable<bool> sendRest(AnyStream& s, Gather bufs, milliseconds timeout) {
@@ -253,9 +253,8 @@ asio::awaitable<bool> writeLocal(AnyStream& s, Conn& c, const http::LocalReply& 
   f.server = c.w.core.config.server_name;
   http::appendLocalReply(c.out, r, f);
   Gather out{asio::buffer(c.out), asio::const_buffer()};
-  SendNow st = sendNow(s, out);
-  co_return st == SendNow::kDone ||
-      (st == SendNow::kPending && co_await sendRest(s, out, c.limits.idle_timeout));
+  std::optional<bool> sent = sendNow(s, out);
+  co_return sent ? *sent : co_await sendRest(s, out, c.limits.idle_timeout);
 }
 
 enum class RelayError { kNone, kInput, kOutput };
@@ -362,8 +361,8 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
     c.out.clear();
     appendRequestHead(c.out, m);
     Gather head{asio::buffer(c.out), asio::const_buffer()};
-    SendNow st = sendNow(up, head);
-    if (st == SendNow::kFailed || (st == SendNow::kPending && !co_await sendRest(up, head, idle))) {
+    std::optional<bool> sent = sendNow(up, head);
+    if (!(sent ? *sent : co_await sendRest(up, head, idle))) {
       co_return uc.reused ? ExchangeResult::kStaleUpstream : ExchangeResult::kUpstreamReset;
     }
   } else {
@@ -399,9 +398,7 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   auto& r = c.res->get();
   const int status = r.result_int();
   o.status = status;
-  // Before Connection is stripped. Bytes after the response (an upstream sending more than
-  // it framed) would be read as the next request's response: such a connection is closed.
-  const bool upstream_reusable = c.res->keep_alive();
+  const bool upstream_keep_alive = c.res->keep_alive();  // before Connection is stripped
   const bool no_body = ri.head || status == 204 || status == 304;
   bool close = !ri.keep_alive || c.w.draining;
   http::ConnectionOptions options;
@@ -427,34 +424,35 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   }
   o.close = close;
   // The whole body already read with the head (a small Content-Length response, or none): head
-  // and body leave in one write, without the parser and serializer loop.
+  // and body leave in one write, without the parser and serializer loop. Otherwise the body is
+  // relayed.
+  bool complete = false;  // the whole response reached the client
   const auto length = c.res->content_length();
   if (c.res->is_done() || (!c.res->chunked() && length && *length <= uc.buffer.size())) {
     const std::size_t body = c.res->is_done() ? 0 : static_cast<std::size_t>(*length);
     c.out.clear();
     appendResponseHead(c.out, r);
     Gather out{asio::buffer(c.out), asio::buffer(uc.buffer.data(), body)};
-    SendNow st = sendNow(client, out);
-    bool ok = st == SendNow::kDone || (st == SendNow::kPending && co_await sendRest(client, out, idle));
-    uc.buffer.consume(body);
-    if (!ok) {
+    std::optional<bool> sent = sendNow(client, out);
+    if (!(sent ? *sent : co_await sendRest(client, out, idle))) {
       o.close = true;
       co_return ExchangeResult::kClientGone;
     }
-    co_return upstream_reusable && uc.buffer.size() == 0 && c.req->is_done() && !c.w.draining
-        ? ExchangeResult::kDoneReusable
-        : ExchangeResult::kDone;
+    uc.buffer.consume(body);
+    complete = true;
+  } else {
+    RelayError e = co_await relay(up, uc.buffer, *c.res, client, c.bodyBuf(), n, idle, idle, ec);
+    if (e != RelayError::kNone) {
+      o.close = true;
+      co_return e == RelayError::kInput ? ExchangeResult::kAborted : ExchangeResult::kClientGone;
+    }
+    complete = c.res->is_done();
   }
-  RelayError e = co_await relay(up, uc.buffer, *c.res, client, c.bodyBuf(), n, idle, idle, ec);
-  if (e != RelayError::kNone) {
-    o.close = true;
-    co_return e == RelayError::kInput ? ExchangeResult::kAborted : ExchangeResult::kClientGone;
-  }
-  if (upstream_reusable && uc.buffer.size() == 0 && c.res->is_done() && c.req->is_done() &&
-      !c.w.draining) {
-    co_return ExchangeResult::kDoneReusable;
-  }
-  co_return ExchangeResult::kDone;
+  // Bytes left after the response (an upstream sending more than it framed) would be read as
+  // the next request's response: such a connection is not reused.
+  const bool reusable = upstream_keep_alive && complete && uc.buffer.size() == 0 &&
+                        c.req->is_done() && !c.w.draining;
+  co_return reusable ? ExchangeResult::kDoneReusable : ExchangeResult::kDone;
 }
 
 // Forwards the current request as `plan` says; writes the 5xx itself when the upstream fails.
@@ -710,7 +708,6 @@ http::Decision decide(Conn& c, const http::RequestHead& head,
   }
   return d;
 }
-
 
 // One request of a connection, from its head to the end of its response. A coroutine of its
 // own so that its large frame exists only while a request is in flight (asio recycles it): an
