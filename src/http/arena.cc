@@ -66,8 +66,7 @@ void Arena::release() {
       if (b.size == pool_->blockSize()) pool_->put(std::move(b.data));
     }
   }
-  blocks_.clear();
-  blocks_.shrink_to_fit();
+  blocks_.clear();  // keeps the list's few bytes: the next request's first block costs no malloc
   current_ = 0;
   offset_ = 0;
   used_ = 0;

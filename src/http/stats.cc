@@ -6,6 +6,11 @@ namespace claimgate::http {
 namespace {
 
 void appendEscaped(std::string& out, std::string_view v) {
+  // Label values almost never need escaping: append them whole (this runs twice per request).
+  if (v.find_first_of("\\\"\n") == std::string_view::npos) {
+    out.append(v);
+    return;
+  }
   for (char c : v) {
     switch (c) {
       case '\\': out += "\\\\"; break;

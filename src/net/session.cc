@@ -104,6 +104,15 @@ struct Conn {
   // only (10,000 idle clients must fit in a few tens of MiB). The 16 KiB blocks (the arena's,
   // the relay buffer, the read buffer unless a large head made it grow) go to the worker's
   // BlockPool, where the next busy connection takes them without a malloc.
+  // The buffer a head is written into, empty. After releaseIdle() it starts at a size that
+  // holds a typical head (a bearer token included), one malloc instead of several doublings.
+  std::string& outBuf() {
+    out.clear();
+    if (out.capacity() < kOutReserve) out.reserve(kOutReserve);
+    return out;
+  }
+  static constexpr std::size_t kOutReserve = 1000;  // within glibc's per-thread cache (<= 1032)
+
   void releaseIdle() {
     buffer.clear();
     buffer.shrink_to_fit();
@@ -130,7 +139,7 @@ struct Conn {
     SteadyClock::time_point at;
     std::string_view method, authority, path;  // as received (arena copies), when logging
   } started;
-  std::string out;                      // local replies
+  std::string out;                      // heads we write (outBuf())
   std::unique_ptr<char[]> body_buf;     // relay buffer, both directions (one at a time); lazy
   std::unique_ptr<char[]> tls_idle_buf;  // TLS only: where an idle wait reads (kTlsIdleRead)
   SSL* ssl = nullptr;                    // TLS only: to see records OpenSSL already holds
@@ -243,7 +252,7 @@ asio::awaitable<void> readHead(AnyStream& s, ReadBuffer& buf,
 
 asio::awaitable<bool> writeLocal(AnyStream& s, Conn& c, const http::LocalReply& r,
                                  const RequestInfo& ri, bool close) {
-  c.out.clear();
+  c.outBuf();
   http::ReplyFraming f;
   f.head_request = ri.head;
   f.close = close;
@@ -358,8 +367,7 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   // 1. Request: head, then the body streamed from the client. Without a body (most requests)
   // the head goes out in one write.
   if (c.req->is_done()) {
-    c.out.clear();
-    appendRequestHead(c.out, m);
+    appendRequestHead(c.outBuf(), m);
     Gather head{asio::buffer(c.out), asio::const_buffer()};
     std::optional<bool> sent = sendNow(up, head);
     if (!(sent ? *sent : co_await sendRest(up, head, idle))) {
@@ -430,8 +438,7 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   const auto length = c.res->content_length();
   if (c.res->is_done() || (!c.res->chunked() && length && *length <= uc.buffer.size())) {
     const std::size_t body = c.res->is_done() ? 0 : static_cast<std::size_t>(*length);
-    c.out.clear();
-    appendResponseHead(c.out, r);
+    appendResponseHead(c.outBuf(), r);
     Gather out{asio::buffer(c.out), asio::buffer(uc.buffer.data(), body)};
     std::optional<bool> sent = sendNow(client, out);
     if (!(sent ? *sent : co_await sendRest(client, out, idle))) {
@@ -778,7 +785,8 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
 // request is usually here already: receiveNow() reads it at once (the plain socket is
 // non-blocking), keeping the buffers and costing no coroutine frame. Only when nothing is there
 // does awaitNextRequest() wait, idle; false when the connection is to end (closed by the
-// client, idle too long). The head deadline starts once the next request's first bytes are here.
+// client, idle too long); once it returns, receiveNow() reads what woke it. The head deadline
+// starts once the next request's first bytes are here.
 // On TLS, receiveNow() cannot read without an async operation; it says kReadable when a record
 // is already waiting (in OpenSSL, in the BIO Asio feeds it through, or on the socket):
 // serveOne() then reads it as a busy connection does, keeping the buffers. Bytes Asio's TLS
@@ -787,7 +795,6 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
 enum class Next { kHere, kReadable, kClosed, kNotYet };
 
 Next receiveNow(AnyStream& s, Conn& c) {
-  if (c.w.draining) return Next::kClosed;
   beast::error_code ec;
   if (c.tls) {
     if (c.ssl && (SSL_has_pending(c.ssl) == 1 || BIO_ctrl_pending(SSL_get_rbio(c.ssl)) > 0)) {
@@ -840,8 +847,15 @@ asio::awaitable<void> serve(AnyStream& s, Conn& c) {
     c.req.reset();
     c.arena.reset();
     if (!first && c.buffer.size() == 0) {
+      if (c.w.draining) co_return;
       Next n = receiveNow(s, c);
-      if (n == Next::kClosed || (n == Next::kNotYet && !co_await awaitNextRequest(s, c))) co_return;
+      if (n == Next::kNotYet) {
+        if (!co_await awaitNextRequest(s, c)) co_return;
+        // Readable now: on plain TCP take the bytes at once rather than through an async read
+        // with its timer (serveOne() reads on if the head is not whole).
+        if (!c.tls) n = receiveNow(s, c);
+      }
+      if (n == Next::kClosed) co_return;
     }
     if (!co_await serveOne(s, c)) co_return;
   }

@@ -83,6 +83,12 @@ TEST(Stats, ShardsAreSummedOnScrape) {
             "claimgate_requests_total{route=\"b\\\"q\"} 7\n");
 }
 
+TEST(Stats, LabelValuesAreEscapedAsPrometheusRequires) {
+  Stats s(1);
+  s.shard(0).inc("claimgate_x_total", {{"a", "plain"}, {"b", "back\\slash"}, {"c", "two\nlines \"q\""}});
+  EXPECT_EQ(s.value(R"(claimgate_x_total{a="plain",b="back\\slash",c="two\nlines \"q\""})"), 1u);
+}
+
 TEST(Stats, NoLabels) {
   Stats s(1);
   s.shard(1).inc("claimgate_x_total");
