@@ -106,9 +106,23 @@ def main() -> int:
             verdict = "not measured" if ok is None else ("**met**" if ok else "**not met**")
         goals.append((text, target, measured, verdict + (f" ({note})" if note else "")))
 
+    # The CPU targets were set from HAProxy's cost on its day (plain proxy 16 µs,
+    # jwt_verify 65 µs); this machine's speed varies from run to run. The same targets relative
+    # to this run's HAProxy are printed beside the literal verdicts, for information.
+    ha_p = stat("haproxy", "plain", "cpu_us_per_req")
+    ha_b = stat("haproxy", "b", "cpu_us_per_req")
+
+    def scaled(measured, factor, base, base_name):
+        if measured is None or base is None:
+            return ""
+        target = factor * base
+        verdict = "met" if measured <= target else "not met"
+        return f"relative to this run's {base_name}: ≤ {target:.1f} µs, {verdict}"
+
     cg_a = stat("claimgate", "a", "cpu_us_per_req")
     goal("(a) repeated token: claimgate CPU per request", "≤ 18 µs",
-         fmt(cg_a, "{:.1f} µs"), None if cg_a is None else cg_a <= 18)
+         fmt(cg_a, "{:.1f} µs"), None if cg_a is None else cg_a <= 18,
+         scaled(cg_a, 18 / 16, ha_p, "HAProxy plain × 18/16"))
     r_ap = ratio("claimgate", "a", "claimgate", "plain", "rps")
     goal("(a) claimgate req/s vs claimgate plain proxy req/s", "≥ 0.9 ×", fmt(r_ap, "{:.2f} ×"),
          None if r_ap is None else r_ap >= 0.9)
@@ -118,11 +132,11 @@ def main() -> int:
     cg_p = stat("claimgate", "plain", "cpu_us_per_req")
     goal("plain proxy: claimgate CPU per request", "≤ 16 µs", fmt(cg_p, "{:.1f} µs"),
          None if cg_p is None else cg_p <= 16,
-         f"HAProxy plain: {fmt(stat('haproxy', 'plain', 'cpu_us_per_req'), '{:.1f} µs')}")
+         f"HAProxy plain: {fmt(ha_p, '{:.1f} µs')}; " + scaled(cg_p, 1.0, ha_p, "HAProxy plain"))
     cg_b = stat("claimgate", "b", "cpu_us_per_req")
     goal("(b) 10k distinct tokens: claimgate CPU per request", "≤ 43 µs", fmt(cg_b, "{:.1f} µs"),
          None if cg_b is None else cg_b <= 43,
-         f"HAProxy+jwt: {fmt(stat('haproxy', 'b', 'cpu_us_per_req'), '{:.1f} µs')}")
+         f"HAProxy+jwt: {fmt(ha_b, '{:.1f} µs')}; " + scaled(cg_b, 43 / 65, ha_b, "HAProxy+jwt × 43/65"))
     r_b = ratio("claimgate", "b", "haproxy", "b", "rps")
     goal("(b) claimgate req/s vs HAProxy+jwt_verify req/s", "≥ 1.5 ×", fmt(r_b, "{:.2f} ×"),
          None if r_b is None else r_b >= 1.5)

@@ -1,7 +1,6 @@
 #include "router/matchers.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 #include <fmt/format.h>
@@ -11,7 +10,8 @@ namespace claimgate::router {
 
 namespace {
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+// ASCII only, as Envoy's ignore_case (absl::AsciiStrToLower): no locale call per character.
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);

@@ -404,8 +404,10 @@ std::string_view normalizeHost(std::string_view host, char (&buf)[256]) {
       host = host.substr(0, colon);
   }
   if (host.size() >= sizeof(buf)) return {};
-  for (std::size_t i = 0; i < host.size(); ++i)
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(host[i])));
+  for (std::size_t i = 0; i < host.size(); ++i) {  // ASCII only: no locale call per character
+    char c = host[i];
+    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
   return {buf, host.size()};
 }
 
