@@ -10,6 +10,7 @@
 #include <charconv>
 #include <optional>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -382,7 +383,10 @@ asio::awaitable<ExchangeResult> exchange(AnyStream& client, AnyStream& up, Upstr
   }
 
   // 2. Response head, within the route timeout (Envoy starts it once the request is sent).
+  // The other ready connections run first: the upstream has usually answered by then, so the
+  // read finds the response instead of failing and waiting for the reactor.
   setDeadline(lowest(up), plan.timeout);
+  if (uc.buffer.size() == 0) co_await asio::post(c.w.ioc, use_awaitable);
   for (;;) {
     c.res.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldsAlloc(c.arena)));
     c.res->header_limit(static_cast<std::uint32_t>(c.limits.max_response_head));
@@ -848,6 +852,9 @@ asio::awaitable<void> serve(AnyStream& s, Conn& c) {
     c.arena.reset();
     if (!first && c.buffer.size() == 0) {
       if (c.w.draining) co_return;
+      // Let the other ready connections run first: a busy client's next request often arrives
+      // meanwhile, and is then read at once instead of after a failed read and a park.
+      co_await asio::post(c.w.ioc, use_awaitable);
       Next n = receiveNow(s, c);
       if (n == Next::kNotYet) {
         if (!co_await awaitNextRequest(s, c)) co_return;

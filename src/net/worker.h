@@ -186,7 +186,10 @@ struct Worker {
   http::BlockPool blocks{16 * 1024};
   std::atomic<std::size_t> session_count{0};  // written by the worker, read by the admin scrape
   http::WorkerContext ctx;
-  asio::io_context ioc;
+  // Run by this worker's thread only (other threads may post to it): concurrency hint 1 lets
+  // Asio queue this thread's own posts without the lock and skip waking other runners, which
+  // otherwise re-arms the reactor's interrupter (an epoll_ctl) after each blocking wait.
+  asio::io_context ioc{1};
   tcp::resolver resolver;
   std::vector<tcp::acceptor> acceptors;  // parallel to ServerCore::listeners
   asio::steady_timer sweep_timer;        // pool sweeps
