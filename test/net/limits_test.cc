@@ -98,6 +98,36 @@ TEST_F(Limits, SlowClientCutOff) {
   EXPECT_LT(took, 3s);
 }
 
+// A parked keep-alive connection is woken by the first bytes of the next request and reads
+// them at once; the rest of the head may come later (within header_timeout), or never.
+TEST_F(Limits, HeadInPiecesAfterAnIdlePause) {
+  start(forwardTo(&target_));
+  Client c(port_);
+  EXPECT_EQ(c.request(get("/echo")).status(), 200);
+  std::this_thread::sleep_for(100ms);  // parked
+  c.send("GET /echo/second HTTP/1.1\r\nHo");
+  std::this_thread::sleep_for(100ms);
+  Message m = c.request("st: t\r\n\r\n");
+  EXPECT_EQ(m.status(), 200);
+  EXPECT_NE(m.body.find("GET /echo/second HTTP/1.1"), std::string::npos);
+  EXPECT_EQ(c.request(get("/echo")).status(), 200);
+}
+
+TEST_F(Limits, HeadStartedAfterAnIdlePauseButNeverFinishedIsCutOff) {
+  net::ServerConfig cfg = testConfig();
+  cfg.limits.header_timeout = 1s;
+  start(forwardTo(&target_), cfg);
+  Client c(port_);
+  EXPECT_EQ(c.request(get("/echo")).status(), 200);
+  std::this_thread::sleep_for(1500ms);  // idle longer than header_timeout: no head deadline yet
+  auto t0 = std::chrono::steady_clock::now();
+  c.send("GET /echo HTTP/1.1\r\nHost: t\r\n");  // never finished
+  EXPECT_TRUE(c.closedByServer());
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 3s);
+}
+
 TEST_F(Limits, IdleKeepAliveClosed) {
   net::ServerConfig cfg = testConfig();
   cfg.limits.idle_timeout = 300ms;
