@@ -100,11 +100,6 @@ struct Conn {
     if (body_buf && limits.body_buffer == w.blocks.blockSize()) w.blocks.put(std::move(body_buf));
     body_buf.reset();
   }
-  // Between requests on a keep-alive connection with nothing buffered: give back every
-  // per-request buffer, so that an idle connection costs its coroutine frame and this object
-  // only (10,000 idle clients must fit in a few tens of MiB). The 16 KiB blocks (the arena's,
-  // the relay buffer, the read buffer unless a large head made it grow) go to the worker's
-  // BlockPool, where the next busy connection takes them without a malloc.
   // The buffer a head is written into, empty. After releaseIdle() it starts at a size that
   // holds a typical head (a bearer token included), one malloc instead of several doublings.
   std::string& outBuf() {
@@ -114,6 +109,11 @@ struct Conn {
   }
   static constexpr std::size_t kOutReserve = 1000;  // within glibc's per-thread cache (<= 1032)
 
+  // Between requests on a keep-alive connection with nothing buffered: give back every
+  // per-request buffer, so that an idle connection costs its coroutine frame and this object
+  // only (10,000 idle clients must fit in a few tens of MiB). The 16 KiB blocks (the arena's,
+  // the relay buffer, the read buffer unless a large head made it grow) go to the worker's
+  // BlockPool, where the next busy connection takes them without a malloc.
   void releaseIdle() {
     buffer.clear();
     buffer.shrink_to_fit();

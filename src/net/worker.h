@@ -187,8 +187,8 @@ struct Worker {
   std::atomic<std::size_t> session_count{0};  // written by the worker, read by the admin scrape
   http::WorkerContext ctx;
   // Run by this worker's thread only (other threads may post to it): concurrency hint 1 lets
-  // Asio queue this thread's own posts without the lock and skip waking other runners, which
-  // otherwise re-arms the reactor's interrupter (an epoll_ctl) after each blocking wait.
+  // Asio queue this thread's own posts (two per proxied request, session.cc) on a private queue,
+  // without the scheduler's lock, and skip looking for other threads to wake.
   asio::io_context ioc{1};
   tcp::resolver resolver;
   std::vector<tcp::acceptor> acceptors;  // parallel to ServerCore::listeners
