@@ -80,7 +80,8 @@ class Arena {
   // Forgets everything handed out; keeps one block (merged, at most kMaxKept bytes).
   void reset();
   // Forgets everything and frees every block, or gives it back to the pool (an idle connection
-  // holds no arena memory); the next allocation starts a new first block.
+  // holds no arena block, only the list's few bytes); the next allocation starts a new first
+  // block.
   void release();
   static constexpr std::size_t kMaxKept = 256 * 1024;
 
