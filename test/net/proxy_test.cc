@@ -1,6 +1,8 @@
 // Forwarding: header edits reaching the upstream, hop-by-hop stripping both ways, keep-alive
 // reuse, pipelining, streamed bodies, HEAD, Expect: 100-continue, local replies.
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 #include "fixture.h"
 
@@ -333,6 +335,60 @@ TEST_F(Proxy, UpstreamByDnsName) {
   // localhost may resolve to ::1 first, where nothing listens: the next address is tried.
   EXPECT_EQ(c.request(get("/echo")).status(), 200);
   EXPECT_EQ(c.request(get("/echo")).status(), 200);
+}
+
+// Connections that become ready together, each with a slow decision (as a signature verify
+// is): every one of them decides before any of their requests goes upstream, so that the
+// requests leave together (session.cc, exchange()). One worker; the upstream connections are
+// pooled beforehand, so no connect stands between a decision and its send.
+TEST_F(Proxy, AfterSlowDecisionsTheReadyConnectionsAllDecideBeforeAnySend) {
+  std::atomic<bool> gate_entered{false}, gate_open{false};
+  std::mutex mu;
+  std::vector<int> sent_at_decision;  // upstream requests counted as each slow decision ends
+  start(forwardTo(&target_,
+                  [&](const http::RequestHead& r, http::ForwardPlan&, http::Arena&) {
+                    if (r.target == "/echo?gate") {
+                      gate_entered = true;
+                      while (!gate_open) std::this_thread::yield();
+                    } else if (r.target == "/echo?slow") {
+                      const auto until = std::chrono::steady_clock::now() + 1ms;
+                      while (std::chrono::steady_clock::now() < until) {
+                      }
+                      std::lock_guard lock(mu);
+                      sent_at_decision.push_back(upstream_.requests());
+                    }
+                  }),
+        testConfig(1));
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(std::make_unique<Client>(port_));
+  // Five requests in flight at once: five upstream connections, then idle in the pool.
+  for (auto& c : clients) ASSERT_TRUE(c->send(get("/slow?ms=200")));
+  for (auto& c : clients) ASSERT_EQ(c->read().status(), 200);
+  ASSERT_EQ(upstream_.connections(), 5);
+  const int before = upstream_.requests();
+  // A new connection holds the worker inside its decision while four requests arrive, so that
+  // the worker finds them ready together. (Being accepted, it comes after whatever the worker
+  // had queued: the five are parked by then.)
+  Client gate(port_);
+  ASSERT_TRUE(gate.send(get("/echo?gate")));
+  while (!gate_entered) std::this_thread::yield();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(clients[i]->send(get("/echo?slow")));
+  // Nothing left unacknowledged: the server's kernel holds all four requests (loopback may
+  // hand a segment to softirq later than the write returns).
+  for (int i = 0; i < 4; ++i) {
+    int unacked = 1;
+    while (::ioctl(clients[i]->io.fd, SIOCOUTQ, &unacked) == 0 && unacked > 0) {
+      std::this_thread::yield();
+    }
+  }
+  gate_open = true;
+  EXPECT_EQ(gate.read().status(), 200);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(clients[i]->read().status(), 200);
+  ASSERT_EQ(sent_at_decision.size(), 4u);
+  // At most the gate's own request had reached the upstream: none of the four.
+  for (int n : sent_at_decision) EXPECT_LE(n, before + 1);
+  EXPECT_EQ(upstream_.requests(), before + 5);
+  EXPECT_EQ(upstream_.connections(), 5);  // every request went out on a pooled connection
 }
 
 TEST_F(Proxy, WorkerContextStatsFromHandler) {
