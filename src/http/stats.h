@@ -53,7 +53,7 @@ class Stats {
   // Sum over all shards, in Prometheus text format, series sorted by name.
   std::string renderPrometheus();
   // Sum of one series over all shards (tests): `series` is the full key, e.g.
-  // `claimgate_requests_total{route="r",outcome="allowed"}`.
+  // `claimgate_decisions_total{route="r",outcome="allowed"}`.
   std::uint64_t value(std::string_view series);
 
  private:

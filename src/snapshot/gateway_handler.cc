@@ -13,7 +13,7 @@ namespace claimgate::snapshot {
 namespace {
 
 constexpr std::string_view kRbacDenied = "RBAC: access denied";
-constexpr std::string_view kRequestsTotal = "claimgate_requests_total";
+constexpr std::string_view kDecisionsTotal = "claimgate_decisions_total";
 // Envoy's buildOriginalUri(headers, 256): the path (with its query) is cut to 256 bytes.
 constexpr std::size_t kMaxRealmPath = 256;
 // clearRouteCache can re-route at most this many times per request (each hop may bring a new
@@ -105,7 +105,7 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
       match = listener->table.match(rh);
     }
     if (!match) {
-      worker.stats().inc(kRequestsTotal, {{"route", ""}, {"policy", ""}, {"outcome", "no_route"}, {"reason", ""}});
+      worker.stats().inc(kDecisionsTotal, {{"route", ""}, {"policy", ""}, {"outcome", "no_route"}, {"reason", ""}});
       return http::Decision::reply(http::LocalReply::noRoute(),
                                    {{}, st.policy, st.provider, "no_route", {}});
     }
@@ -117,7 +117,7 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
       if (e == Enforced::kWait) return denied;  // counted once decided, after the wait
       if (e == Enforced::kDenied) {
         denied.log.route = rt->id;
-        worker.stats().inc(kRequestsTotal, {{"route", rt->id},
+        worker.stats().inc(kDecisionsTotal, {{"route", rt->id},
                                             {"policy", rt->policy->id},
                                             {"outcome", "denied"},
                                             {"reason", std::get<http::LocalReply>(denied.action).body}});
@@ -221,7 +221,7 @@ http::Decision GatewayHandler::act(const http::RequestHead& request,
                                    http::Arena& arena) const {
   const http::LogFields allowed_log{rt.id, st.policy, st.provider, "allow", {}};
   if (const auto* direct = std::get_if<router::DirectResponse>(&rt.route->action)) {
-    worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "direct_response"}, {"reason", direct->reason}});
+    worker.stats().inc(kDecisionsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "direct_response"}, {"reason", direct->reason}});
     http::LocalReply lr = http::LocalReply::text(static_cast<int>(direct->status),
                                                  direct->body ? std::string_view(*direct->body) : "");
     return http::Decision::reply(lr, {rt.id, st.policy, st.provider, "direct_response", direct->reason});
@@ -234,7 +234,7 @@ http::Decision GatewayHandler::act(const http::RequestHead& request,
     std::string_view location = arena.concat({request.tls ? "https://" : "http://", host, path});
     http::LocalReply lr = http::LocalReply::text(static_cast<int>(redirect->response_code), "");
     lr.withHeader("location", location);
-    worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "redirect"}, {"reason", ""}});
+    worker.stats().inc(kDecisionsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "redirect"}, {"reason", ""}});
     return http::Decision::reply(lr, {rt.id, st.policy, st.provider, "redirect", {}});
   }
 
@@ -277,7 +277,7 @@ http::Decision GatewayHandler::act(const http::RequestHead& request,
     std::copy(st.add.begin(), st.add.end(), fields.begin());
     plan.add_headers = fields;
   }
-  worker.stats().inc(kRequestsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "allowed"}, {"reason", ""}});
+  worker.stats().inc(kDecisionsTotal, {{"route", rt.id}, {"policy", st.policy}, {"outcome", "allowed"}, {"reason", ""}});
   return http::Decision::forward(plan, allowed_log);
 }
 

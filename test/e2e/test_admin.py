@@ -24,17 +24,32 @@ def test_ready(gw):
     assert gw.admin("/ready").status_code == 200
 
 
+def series_total(text, family):
+    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines() if l.startswith(family + "{"))
+
+
 def test_stats_count_requests_by_route_and_outcome(gw, keys):
+    before = gw.admin("/stats/prometheus").text
     requests.get(gw.url("/get"), timeout=10)  # 401 missing
     requests.get(gw.url("/get"), headers={"X-Auth": "Bearer " + keys.token(dev_claims(now()))}, timeout=10)
     requests.get(gw.url("/get"), headers={"X-Auth": "Bearer " + keys.token(dev_claims(now(), org="x"))}, timeout=10)
-    text = gw.admin("/stats/prometheus").text
-    lines = [l for l in text.splitlines() if l.startswith("claimgate_requests_total{")]
+    # A request is counted once its response is written: poll briefly.
+    for _ in range(100):
+        text = gw.admin("/stats/prometheus").text
+        if series_total(text, "claimgate_requests_total") >= series_total(before, "claimgate_requests_total") + 3:
+            break
+        time.sleep(0.01)
+    # Each family counts each request once, so that sum() over a family is the request count.
+    assert series_total(text, "claimgate_requests_total") - series_total(before, "claimgate_requests_total") == 3
+    assert series_total(text, "claimgate_decisions_total") - series_total(before, "claimgate_decisions_total") == 3
+    lines = [l for l in text.splitlines() if l.startswith("claimgate_decisions_total{")]
     def count(*needles):
         return sum(float(l.rsplit(" ", 1)[1]) for l in lines if all(n in l for n in needles))
     assert count('route="gw/routes/httpbin"', 'outcome="allowed"') >= 1
     assert count('route="gw/routes/httpbin"', 'reason="Jwt is missing"') >= 1
     assert count('route="gw/routes/httpbin"', 'policy="gw/seed"', 'reason="RBAC: access denied"') >= 1
+    codes = [l for l in text.splitlines() if l.startswith("claimgate_requests_total{")]
+    assert any('route="gw/routes/httpbin"' in l and 'code="403"' in l for l in codes), codes
 
 
 def test_config_dump_redacts_secrets(gw, tls_files):

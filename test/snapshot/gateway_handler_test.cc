@@ -173,7 +173,7 @@ TEST(GatewayHandlerTest, NoRouteIs404AndCounted) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
   EXPECT_TRUE(r->body.empty());
-  EXPECT_EQ(d.stats().value(R"(claimgate_requests_total{route="",policy="",outcome="no_route",reason=""})"), 1u);
+  EXPECT_EQ(d.stats().value(R"(claimgate_decisions_total{route="",policy="",outcome="no_route",reason=""})"), 1u);
 }
 
 TEST(GatewayHandlerTest, StatsCountOutcomes) {
@@ -181,8 +181,8 @@ TEST(GatewayHandlerTest, StatsCountOutcomes) {
   Driver d(snap);
   d.get("/get");
   d.get("/get", {{"X-Auth", "Bearer " + token(devClaims())}});
-  EXPECT_EQ(d.stats().value(R"(claimgate_requests_total{route="gw/rt/api",policy="gw/seed",outcome="denied",reason="Jwt is missing"})"), 1u);
-  EXPECT_EQ(d.stats().value(R"(claimgate_requests_total{route="gw/rt/api",policy="gw/seed",outcome="allowed",reason=""})"), 1u);
+  EXPECT_EQ(d.stats().value(R"(claimgate_decisions_total{route="gw/rt/api",policy="gw/seed",outcome="denied",reason="Jwt is missing"})"), 1u);
+  EXPECT_EQ(d.stats().value(R"(claimgate_decisions_total{route="gw/rt/api",policy="gw/seed",outcome="allowed",reason=""})"), 1u);
 }
 
 TEST(GatewayHandlerTest, RealmCutTo256BytesOnTls) {
