@@ -343,13 +343,19 @@ TEST_F(Proxy, UpstreamByDnsName) {
 // pooled beforehand, so no connect stands between a decision and its send.
 TEST_F(Proxy, AfterSlowDecisionsTheReadyConnectionsAllDecideBeforeAnySend) {
   std::atomic<bool> gate_entered{false}, gate_open{false};
+  // Bounded waits: a failure must not leave the worker (or the test) spinning for ever.
+  auto waitFor = [](const std::atomic<bool>& flag) {
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (!flag && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    return flag.load();
+  };
   std::mutex mu;
   std::vector<int> sent_at_decision;  // upstream requests counted as each slow decision ends
   start(forwardTo(&target_,
                   [&](const http::RequestHead& r, http::ForwardPlan&, http::Arena&) {
                     if (r.target == "/echo?gate") {
                       gate_entered = true;
-                      while (!gate_open) std::this_thread::yield();
+                      waitFor(gate_open);
                     } else if (r.target == "/echo?slow") {
                       const auto until = std::chrono::steady_clock::now() + 1ms;
                       while (std::chrono::steady_clock::now() < until) {
@@ -371,7 +377,11 @@ TEST_F(Proxy, AfterSlowDecisionsTheReadyConnectionsAllDecideBeforeAnySend) {
   // had queued: the five are parked by then.)
   Client gate(port_);
   ASSERT_TRUE(gate.send(get("/echo?gate")));
-  while (!gate_entered) std::this_thread::yield();
+  struct Opener {
+    std::atomic<bool>& gate;
+    ~Opener() { gate = true; }  // on every way out, so that the worker is never held
+  } opener{gate_open};
+  ASSERT_TRUE(waitFor(gate_entered));
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(clients[i]->send(get("/echo?slow")));
   // Nothing left unacknowledged: the server's kernel holds all four requests (loopback may
   // hand a segment to softirq later than the write returns).
