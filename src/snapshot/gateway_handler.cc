@@ -118,9 +118,9 @@ http::Decision GatewayHandler::handle(const http::RequestHead& request, http::Wo
       if (e == Enforced::kDenied) {
         denied.log.route = rt->id;
         worker.stats().inc(kDecisionsTotal, {{"route", rt->id},
-                                            {"policy", rt->policy->id},
-                                            {"outcome", "denied"},
-                                            {"reason", std::get<http::LocalReply>(denied.action).body}});
+                                             {"policy", rt->policy->id},
+                                             {"outcome", "denied"},
+                                             {"reason", std::get<http::LocalReply>(denied.action).body}});
         return denied;
       }
       const auto crc = rt->policy->clear_route_cache;

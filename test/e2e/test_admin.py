@@ -24,8 +24,10 @@ def test_ready(gw):
     assert gw.admin("/ready").status_code == 200
 
 
-def series_total(text, family):
-    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines() if l.startswith(family + "{"))
+def total(text, family, *needles):
+    """Sum of the family's series whose line holds every needle."""
+    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
+               if l.startswith(family + "{") and all(n in l for n in needles))
 
 
 def test_stats_count_requests_by_route_and_outcome(gw, keys):
@@ -36,20 +38,17 @@ def test_stats_count_requests_by_route_and_outcome(gw, keys):
     # A request is counted once its response is written: poll briefly.
     for _ in range(100):
         text = gw.admin("/stats/prometheus").text
-        if series_total(text, "claimgate_requests_total") >= series_total(before, "claimgate_requests_total") + 3:
+        if total(text, "claimgate_requests_total") >= total(before, "claimgate_requests_total") + 3:
             break
         time.sleep(0.01)
     # Each family counts each request once, so that sum() over a family is the request count.
-    assert series_total(text, "claimgate_requests_total") - series_total(before, "claimgate_requests_total") == 3
-    assert series_total(text, "claimgate_decisions_total") - series_total(before, "claimgate_decisions_total") == 3
-    lines = [l for l in text.splitlines() if l.startswith("claimgate_decisions_total{")]
-    def count(*needles):
-        return sum(float(l.rsplit(" ", 1)[1]) for l in lines if all(n in l for n in needles))
-    assert count('route="gw/routes/httpbin"', 'outcome="allowed"') >= 1
-    assert count('route="gw/routes/httpbin"', 'reason="Jwt is missing"') >= 1
-    assert count('route="gw/routes/httpbin"', 'policy="gw/seed"', 'reason="RBAC: access denied"') >= 1
-    codes = [l for l in text.splitlines() if l.startswith("claimgate_requests_total{")]
-    assert any('route="gw/routes/httpbin"' in l and 'code="403"' in l for l in codes), codes
+    assert total(text, "claimgate_requests_total") - total(before, "claimgate_requests_total") == 3
+    assert total(text, "claimgate_decisions_total") - total(before, "claimgate_decisions_total") == 3
+    decisions = "claimgate_decisions_total"
+    assert total(text, decisions, 'route="gw/routes/httpbin"', 'outcome="allowed"') >= 1
+    assert total(text, decisions, 'route="gw/routes/httpbin"', 'reason="Jwt is missing"') >= 1
+    assert total(text, decisions, 'route="gw/routes/httpbin"', 'policy="gw/seed"', 'reason="RBAC: access denied"') >= 1
+    assert total(text, "claimgate_requests_total", 'route="gw/routes/httpbin"', 'code="403"') >= 1
 
 
 def test_config_dump_redacts_secrets(gw, tls_files):
