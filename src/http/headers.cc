@@ -1,28 +1,15 @@
 #include "http/headers.h"
 
 namespace claimgate::http {
-namespace {
-
-constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-}  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool isHopByHop(std::string_view name) {
   // Dispatch on length first: this runs once per forwarded field.
   switch (name.size()) {
-    case 2: return iequals(name, "te");
-    case 7: return iequals(name, "trailer") || iequals(name, "upgrade");
-    case 10: return iequals(name, "connection") || iequals(name, "keep-alive");
-    case 16: return iequals(name, "proxy-connection");
-    case 17: return iequals(name, "transfer-encoding");
+    case 2: return asciiIequals(name, "te");
+    case 7: return asciiIequals(name, "trailer") || asciiIequals(name, "upgrade");
+    case 10: return asciiIequals(name, "connection") || asciiIequals(name, "keep-alive");
+    case 16: return asciiIequals(name, "proxy-connection");
+    case 17: return asciiIequals(name, "transfer-encoding");
     default: return false;
   }
 }
@@ -39,14 +26,14 @@ void ConnectionOptions::add(std::string_view value) {
     std::string_view token = trimOws(value.substr(0, comma));
     value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
     if (token.empty()) continue;
-    if (iequals(token, "close")) close_ = true;
+    if (asciiIequals(token, "close")) close_ = true;
     if (count_ < kMax) tokens_[count_++] = token;
   }
 }
 
 bool ConnectionOptions::names(std::string_view field) const {
   for (std::size_t i = 0; i < count_; ++i) {
-    if (iequals(tokens_[i], field)) return true;
+    if (asciiIequals(tokens_[i], field)) return true;
   }
   return false;
 }
@@ -55,7 +42,7 @@ bool shouldDropField(std::string_view name, const ConnectionOptions& connection,
                      std::span<const std::string_view> remove) {
   if (isHopByHop(name) || connection.names(name)) return true;
   for (std::string_view r : remove) {
-    if (iequals(r, name)) return true;
+    if (asciiIequals(r, name)) return true;
   }
   return false;
 }

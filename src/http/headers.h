@@ -1,4 +1,4 @@
-// Header helpers of the data plane, free of Asio/Beast: case-insensitive names, the hop-by-hop
+// Header helpers of the data plane, free of Asio/Beast: the hop-by-hop
 // rules of RFC 9110 §7.6.1, and reason phrases.
 #pragma once
 
@@ -7,10 +7,9 @@
 #include <span>
 #include <string_view>
 
-namespace claimgate::http {
+#include "common/ascii.h"  // asciiIequals: field names compare without case
 
-// ASCII case-insensitive equality (field names are case-insensitive, RFC 9110 §5.1).
-bool iequals(std::string_view a, std::string_view b);
+namespace claimgate::http {
 
 // True for the fields a proxy never forwards whatever Connection says (RFC 9110 §7.6.1 and
 // RFC 9112 §6.1/§7): Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,

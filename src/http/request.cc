@@ -6,7 +6,7 @@ namespace claimgate::http {
 
 std::string_view RequestHead::header(std::string_view name) const {
   for (const HeaderView& h : headers) {
-    if (iequals(h.name, name)) return h.value;
+    if (asciiIequals(h.name, name)) return h.value;
   }
   return {};
 }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "common/ascii.h"
+
 namespace claimgate::jwt {
 namespace {
 
@@ -23,14 +25,6 @@ bool isHeaderName(std::string_view s) {
     }
   }
   return true;
-}
-
-std::string lowerCopy(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // RFC 9110 §5.5: a field value has no CTL but HTAB. CR/LF would split the request (header
@@ -156,7 +150,7 @@ Authenticator::Authenticator(std::vector<ProviderConfig> providers, ValidationPo
         throw std::invalid_argument("provider " + p.name + ": invalid header name \"" + header +
                                     "\"");
       }
-      std::string lower = lowerCopy(header);
+      std::string lower = asciiLowerCopy(header);
       for (const auto& h : headers_to_remove_) {
         if (h == lower) return;
       }

@@ -4,10 +4,10 @@
 
 #include <stdexcept>
 
+#include "common/ascii.h"
+
 namespace claimgate::jwt {
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool isTokenChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -57,14 +57,6 @@ std::string_view trimSpaces(std::string_view s) {
 
 }  // namespace
 
-bool asciiIequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::string percentDecode(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -112,9 +104,7 @@ Extractor::Extractor(const std::vector<TokenLocations>& per_provider) {
     const TokenLocations locs = per_provider[p].withDefaults();
     for (const HeaderLocation& h : locs.headers) {
       if (h.name.empty()) throw std::invalid_argument("tokenSource.headers[].name must not be empty");
-      std::string name;
-      for (char c : h.name) name += lower(c);
-      add(headers, LocationKind::kHeader, std::move(name), h.prefix, p);
+      add(headers, LocationKind::kHeader, asciiLowerCopy(h.name), h.prefix, p);
     }
     for (const std::string& q : locs.query_params) {
       if (q.empty()) throw std::invalid_argument("tokenSource.queryParams[] must not be empty");

@@ -108,7 +108,4 @@ std::string percentDecode(std::string_view in);
 // order. The '?' goes when no parameter is left.
 std::string removeQueryParams(std::string_view target, std::span<const std::string_view> names);
 
-// ASCII case-insensitive equality.
-bool asciiIequals(std::string_view a, std::string_view b);
-
 }  // namespace claimgate::jwt

@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "common/ascii.h"
 #include "http/headers.h"
 #include "http/local_reply.h"
 #include "net/any_stream.h"
@@ -327,7 +328,7 @@ inline void prepareUpstreamRequest(Conn& c, const http::ForwardPlan& plan, const
   for (const auto& f : m) {
     if (f.name() == bh::field::connection) {
       options.add(c.arena.copy(sv(f.value())));  // copied: the field is erased below
-    } else if (f.name() == bh::field::unknown && http::iequals(sv(f.name_string()), kXff)) {
+    } else if (f.name() == bh::field::unknown && asciiIequals(sv(f.name_string()), kXff)) {
       std::string_view v = sv(f.value());
       xff = xff.empty() ? c.arena.copy(v) : c.arena.concat({xff, ", ", v});
     }
@@ -336,7 +337,7 @@ inline void prepareUpstreamRequest(Conn& c, const http::ForwardPlan& plan, const
     bh::field name = it->name();
     std::string_view name_string = sv(it->name_string());
     bool drop = (name == bh::field::unknown &&
-                 (http::iequals(name_string, kXff) || http::iequals(name_string, kXfp))) ||
+                 (asciiIequals(name_string, kXff) || asciiIequals(name_string, kXfp))) ||
                 (ri.expect_continue && name == bh::field::expect) ||
                 http::shouldDropField(name_string, options, plan.remove_headers);
     it = drop ? m.erase(it) : std::next(it);
@@ -766,7 +767,7 @@ asio::awaitable<bool> serveOne(AnyStream& s, Conn& c) {
     co_return false;
   }
   if (auto it = m.find(bh::field::expect); it != m.end()) {
-    ri.expect_continue = http::iequals(sv(it->value()), "100-continue");
+    ri.expect_continue = asciiIequals(sv(it->value()), "100-continue");
   }
 
   describe(c, m);

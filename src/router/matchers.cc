@@ -6,29 +6,21 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include "common/ascii.h"
+
 namespace claimgate::router {
 
 namespace {
 
-// ASCII only, as Envoy's ignore_case (absl::AsciiStrToLower): no locale call per character.
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() && asciiIequals(s.substr(0, prefix.size()), prefix);
 }
 
 bool endsWithIgnoreCase(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && equalsIgnoreCase(s.substr(s.size() - suffix.size()), suffix);
+  return s.size() >= suffix.size() && asciiIequals(s.substr(s.size() - suffix.size()), suffix);
 }
 
 }  // namespace
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 std::optional<std::string_view> findQueryParameter(std::string_view query, std::string_view name) {
   while (!query.empty()) {
@@ -70,7 +62,7 @@ bool StringMatcher::match(std::string_view s) const {
     case Kind::kPresent:
       return true;
     case Kind::kExact:
-      return ignore_case_ ? equalsIgnoreCase(s, value_) : s == value_;
+      return ignore_case_ ? asciiIequals(s, value_) : s == value_;
     case Kind::kPrefix:
       return ignore_case_ ? startsWithIgnoreCase(s, value_) : s.starts_with(value_);
     case Kind::kSuffix:
@@ -142,7 +134,7 @@ bool RequestMatcher::match(const RequestHead& req) const {
     std::optional<std::string_view> value;
     std::string joined;
     for (const auto& rh : req.headers) {
-      if (!equalsIgnoreCase(rh.name, h.name)) continue;
+      if (!asciiIequals(rh.name, h.name)) continue;
       if (!value) {
         value = rh.value;
       } else {
@@ -200,9 +192,7 @@ MatcherSet compileMatchers(const std::vector<config::HttpRequestMatcher>& matche
         errors.push_back({fmt::format("matchers[{}].headers[{}].value", i, j), err});
         continue;
       }
-      std::string name = h.name;
-      std::transform(name.begin(), name.end(), name.begin(), lower);
-      m.headers.push_back({std::move(name), std::move(*v), h.invert_match});
+      m.headers.push_back({asciiLowerCopy(h.name), std::move(*v), h.invert_match});
     }
     for (std::size_t j = 0; j < c.query_parameters.size(); ++j) {
       const auto& q = c.query_parameters[j];

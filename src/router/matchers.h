@@ -105,9 +105,8 @@ struct MatcherError {
 MatcherSet compileMatchers(const std::vector<config::HttpRequestMatcher>& matchers,
                            std::uint32_t listener_port, std::vector<MatcherError>& errors);
 
-// Case-insensitive ASCII comparison, and the value of a query parameter (first occurrence, not
-// URL-decoded, as Envoy's route matching); nullopt when absent.
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
+// The value of a query parameter (first occurrence, not URL-decoded, as Envoy's route
+// matching); nullopt when absent.
 std::optional<std::string_view> findQueryParameter(std::string_view query, std::string_view name);
 
 }  // namespace claimgate::router

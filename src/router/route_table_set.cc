@@ -4,7 +4,6 @@
 #include "router/route_table_set.h"
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <map>
 #include <set>
@@ -12,18 +11,13 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include "common/ascii.h"
+
 namespace claimgate::router {
 
 namespace {
 
 using config::RouteTable;
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Older first: creationTimestamp, then load order (resources without a timestamp sort after).
 bool olderThan(const config::ResourceBase& a, const config::ResourceBase& b) {
@@ -138,7 +132,7 @@ class Compiler {
     for (const auto* t : bound) {
       std::vector<std::string> hosts;
       for (const auto& h : t->hosts) {
-        auto host = toLower(h);
+        auto host = asciiLowerCopy(h);
         if (allowed(l, *t, host))
           hosts.push_back(std::move(host));
         else
@@ -404,10 +398,7 @@ std::string_view normalizeHost(std::string_view host, char (&buf)[256]) {
       host = host.substr(0, colon);
   }
   if (host.size() >= sizeof(buf)) return {};
-  for (std::size_t i = 0; i < host.size(); ++i) {  // ASCII only: no locale call per character
-    char c = host[i];
-    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  }
+  for (std::size_t i = 0; i < host.size(); ++i) buf[i] = asciiLower(host[i]);
   return {buf, host.size()};
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <ctime>
 
+#include "common/ascii.h"
 #include "common/status.h"
 #include "jwt/extractor.h"
 
@@ -51,7 +52,7 @@ std::span<const To> convertHeaders(std::span<const From> in, http::Arena& arena)
 template <class Names>
 bool containsName(const Names& names, std::string_view name) {
   for (auto n : names) {
-    if (jwt::asciiIequals(n, name)) return true;
+    if (asciiIequals(n, name)) return true;
   }
   return false;
 }
@@ -149,7 +150,7 @@ void GatewayHandler::stripProtected(const http::RequestHead& request, State& st,
   if (names.empty()) return;
   std::size_t hits = 0;
   for (const auto& h : request.headers) {
-    for (const auto& n : names) hits += jwt::asciiIequals(h.name, n) ? 1 : 0;
+    for (const auto& n : names) hits += asciiIequals(h.name, n) ? 1 : 0;
   }
   for (const auto& n : names) st.remove.push_back(n);
   if (hits == 0) return;  // nothing to filter: keep the request's own view (no allocation)

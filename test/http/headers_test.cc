@@ -11,15 +11,6 @@
 namespace claimgate::http {
 namespace {
 
-TEST(Headers, IEquals) {
-  EXPECT_TRUE(iequals("Content-Length", "content-length"));
-  EXPECT_TRUE(iequals("", ""));
-  EXPECT_FALSE(iequals("content-length", "content-lengt"));
-  EXPECT_FALSE(iequals("a", "b"));
-  // Only ASCII letters fold: '[' (0x5B) is not '{' (0x7B).
-  EXPECT_FALSE(iequals("[", "{"));
-}
-
 TEST(Headers, HopByHopFieldsInAnyCase) {
   for (const char* name : {"Connection", "keep-alive", "Proxy-Connection", "TE", "Trailer",
                            "transfer-encoding", "UPGRADE"}) {
