@@ -6,7 +6,8 @@ namespace claimgate::http {
 namespace {
 
 void appendEscaped(std::string& out, std::string_view v) {
-  // Label values almost never need escaping: append them whole (this runs twice per request).
+  // Label values almost never need escaping: append them whole (this runs for every label of
+  // the two counters each request updates).
   if (v.find_first_of("\\\"\n") == std::string_view::npos) {
     out.append(v);
     return;
